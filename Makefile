@@ -1,0 +1,41 @@
+# The two commands that matter: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+export CASEHUB_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: run test test-sqlite test-postgres bench lint migrations clean
+
+run: $(STAMP)
+	$(BIN)/casehub serve --demo-if-empty
+
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-postgres: $(STAMP)
+	CASEHUB_TEST_DATABASE=postgres $(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check server sync tests bench
+	$(BIN)/mypy
+
+# After changing a model: write the migration that brings databases along.
+migrations: $(STAMP)
+	$(BIN)/tortoise -c server.db.MIGRATIONS_CONFIG makemigrations
+
+$(STAMP):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,79 @@
+"""Building the Quart app: configuration, database, routes and errors."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from quart import Quart, Response
+from quart_schema import Info, QuartSchema
+
+from server import workdays
+from server.config import Settings, load_settings
+from server.db import close_database, open_database, server_key
+from server.errors import register_error_handlers
+from server.openapi import RequiredBodyProvider
+from server.routes import devices, pages, photos, staff, sync_api
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+MAX_BODY = 12 * 1024 * 1024
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(self), geolocation=(self), microphone=()",
+}
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    settings = settings or load_settings()
+    app = Quart(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        VERSION=VERSION,
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        SESSION_COOKIE_NAME="casehub_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
+    )
+    QuartSchema(
+        app,
+        info=Info(title="casehub", version=VERSION,
+                  description="Sync, devices and casework for casehub."),
+        openapi_provider_class=RequiredBodyProvider,
+        swagger_ui_path=None,
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+    )
+    register_error_handlers(app)
+    for module in (sync_api, devices, photos, staff, pages):
+        app.register_blueprint(module.blueprint)
+
+    @app.before_serving
+    async def startup() -> None:
+        await open_database(settings)
+        workdays.configure(settings.holidays_country, settings.holidays_subdiv)
+        app.config["CURSOR_KEY"] = await server_key("cursor")
+        app.secret_key = (await server_key("session")).hex()
+        log.info("casehub %s serving at %s", VERSION, settings.public_url)
+
+    @app.after_serving
+    async def shutdown() -> None:
+        await close_database()
+
+    @app.after_request
+    async def secure(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app

@@ -1,0 +1,492 @@
+"""What can happen to a case, who may do it, and how it reaches the feed.
+
+Every change to a case goes through here, whether it came from a phone, a
+hub page or an email, so the timeline, the rules and the sync feed agree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from server.models import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    CasePhoto,
+    Category,
+    Department,
+    EventKind,
+    Photo,
+    Priority,
+    Role,
+    Status,
+    User,
+)
+from server.workdays import calendar
+from sync.errors import NotYet, Rejected
+from sync.feed import Audience, Writer
+
+OPEN = frozenset({
+    Status.SUBMITTED,
+    Status.ACKNOWLEDGED,
+    Status.WITH_DEPARTMENT,
+    Status.IN_PROGRESS,
+    Status.REOPENED,
+})
+FINISHED = frozenset({Status.CLOSED, Status.WITHDRAWN})
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.SUBMITTED: frozenset({
+        Status.ACKNOWLEDGED, Status.WITH_DEPARTMENT, Status.IN_PROGRESS,
+        Status.RESOLVED, Status.CLOSED, Status.WITHDRAWN,
+    }),
+    Status.ACKNOWLEDGED: frozenset({
+        Status.WITH_DEPARTMENT, Status.IN_PROGRESS, Status.RESOLVED,
+        Status.CLOSED, Status.WITHDRAWN,
+    }),
+    Status.WITH_DEPARTMENT: frozenset({
+        Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED,
+        Status.CLOSED, Status.WITHDRAWN,
+    }),
+    Status.IN_PROGRESS: frozenset({
+        Status.WITH_DEPARTMENT, Status.RESOLVED, Status.CLOSED, Status.WITHDRAWN,
+    }),
+    Status.RESOLVED: frozenset({Status.CLOSED, Status.REOPENED}),
+    Status.CLOSED: frozenset({Status.REOPENED}),
+    Status.WITHDRAWN: frozenset({Status.REOPENED}),
+    Status.REOPENED: frozenset({
+        Status.ACKNOWLEDGED, Status.WITH_DEPARTMENT, Status.IN_PROGRESS,
+        Status.RESOLVED, Status.CLOSED, Status.WITHDRAWN,
+    }),
+}
+DEPARTMENT_STATUSES = frozenset({Status.IN_PROGRESS, Status.RESOLVED})
+MAX_PHOTOS = 5
+
+
+@dataclass(frozen=True)
+class Constituent:
+    name: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy: float | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class NewCase:
+    id: uuid.UUID
+    kind: CaseKind
+    category_id: int
+    description: str
+    answers: dict[str, Any]
+    constituent: Constituent
+    location: Location
+    priority: Priority = Priority.NORMAL
+    photos: tuple[str, ...] = ()
+    channel: str = "app"
+    client_time: datetime | None = None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# Who may see what.
+
+def can_see(user: User, case: Case) -> bool:
+    if user.role == Role.MEMBER:
+        return case.member_id == user.id
+    if user.role == Role.DEPARTMENT_OFFICER:
+        return case.department_id is not None and case.department_id == user.department_id
+    return user.is_hub
+
+
+def is_staff_for(user: User, case: Case) -> bool:
+    """Hub staff, or an officer of the department the case is with."""
+    if user.is_hub:
+        return True
+    return (user.role == Role.DEPARTMENT_OFFICER
+            and case.department_id is not None
+            and case.department_id == user.department_id)
+
+
+# Raising a case.
+
+async def create_case(writer: Writer, member: User, new: NewCase) -> Case:
+    """Record a case a member raised, giving it its reference."""
+    if member.role != Role.MEMBER:
+        raise Rejected("not_a_member", "Only elected members raise cases here.")
+    if await Case.exists(id=new.id):
+        raise Rejected("case_exists", f"A case with id {new.id} already exists.",
+                       field="case_id")
+    category = await Category.get_or_none(id=new.category_id, active=True)
+    if category is None:
+        raise Rejected("unknown_category",
+                       f"There is no category {new.category_id}; pick another.",
+                       field="category_id")
+    _check_answers(category, new.answers)
+    photos = await _photos_uploaded(new.photos)
+
+    moment = now()
+    case = await Case.create(
+        id=new.id,
+        reference=await _next_reference(writer),
+        member_id=member.id,
+        kind=new.kind,
+        category_id=category.id,
+        department_id=None,
+        answers=new.answers,
+        description=new.description,
+        constituent_name=new.constituent.name,
+        constituent_address=new.constituent.address,
+        constituent_phone=new.constituent.phone,
+        constituent_email=new.constituent.email,
+        latitude=new.location.latitude,
+        longitude=new.location.longitude,
+        location_accuracy=new.location.accuracy,
+        address=new.location.address,
+        priority=new.priority,
+        due_at=_due(new.kind, category, moment),
+        channel=new.channel,
+        created_at=moment,
+        client_created_at=new.client_time,
+        updated_at=moment,
+        version=writer.version,
+    )
+    await add_event(writer, case, member, EventKind.CREATED,
+                    {"status": Status.SUBMITTED.value}, client_time=new.client_time)
+    for photo in photos:
+        await _attach(writer, case, member, photo, None, new.client_time)
+    await publish_case(writer, case)
+    return case
+
+
+def _due(kind: CaseKind, category: Category, moment: datetime) -> datetime | None:
+    if kind != CaseKind.MEMBER_ENQUIRY:
+        return None
+    return calendar.add_working_days(moment, category.answer_days)
+
+
+def _check_answers(category: Category, answers: dict[str, Any]) -> None:
+    questions = {question["id"]: question for question in category.questions}
+    for key in answers:
+        if key not in questions:
+            raise Rejected("unknown_answer",
+                           f"{category.name} has no question {key!r}.",
+                           field=f"answers.{key}")
+    for question in questions.values():
+        value = answers.get(question["id"])
+        if question.get("required") and value in (None, "", []):
+            raise Rejected("answer_required",
+                           f"{question['label']} is required for {category.name}.",
+                           field=f"answers.{question['id']}")
+        options = question.get("options")
+        if options and value not in (None, "") and value not in options:
+            raise Rejected(
+                "answer_not_an_option",
+                f"{question['label']} must be one of: {', '.join(options)}.",
+                field=f"answers.{question['id']}",
+            )
+
+
+async def _next_reference(writer: Writer) -> str:
+    rows = await writer.connection.execute_query_dict(
+        "UPDATE counters SET value = value + 1 WHERE name = 'case_reference' "
+        "RETURNING value"
+    )
+    return f"CH-{int(rows[0]['value']):06d}"
+
+
+async def _photos_uploaded(hashes: tuple[str, ...]) -> list[Photo]:
+    if len(hashes) > MAX_PHOTOS:
+        raise Rejected("too_many_photos",
+                       f"A case can have at most {MAX_PHOTOS} photos.",
+                       field="photos")
+    found = {photo.sha256: photo for photo in await Photo.filter(sha256__in=hashes)}
+    missing = [sha for sha in hashes if sha not in found]
+    if missing:
+        raise NotYet("photo_missing",
+                     "Upload the photos this change names, then send it again.",
+                     missing=missing)
+    return [found[sha] for sha in dict.fromkeys(hashes)]
+
+
+# Adding to a case.
+
+async def add_note(writer: Writer, case: Case, author: User, text: str,
+                   event_id: uuid.UUID | None = None,
+                   client_time: datetime | None = None) -> CaseEvent:
+    _check_may_add(author, case)
+    event = await add_event(writer, case, author, EventKind.NOTE, {"text": text},
+                            event_id, client_time)
+    await touch(writer, case)
+    return event
+
+
+async def add_photo(writer: Writer, case: Case, author: User, sha256: str,
+                    caption: str | None, event_id: uuid.UUID | None = None,
+                    client_time: datetime | None = None) -> CaseEvent:
+    _check_may_add(author, case)
+    if await CasePhoto.filter(case_id=case.id).count() >= MAX_PHOTOS:
+        raise Rejected("too_many_photos",
+                       f"A case can have at most {MAX_PHOTOS} photos.",
+                       field="sha256")
+    (photo,) = await _photos_uploaded((sha256,))
+    event = await _attach(writer, case, author, photo, caption, client_time,
+                          event_id)
+    await touch(writer, case)
+    return event
+
+
+def _check_may_add(author: User, case: Case) -> None:
+    if not (case.member_id == author.id or is_staff_for(author, case)):
+        raise Rejected("not_allowed", "You cannot add to this case.")
+    if author.role == Role.MEMBER and case.status in FINISHED:
+        raise Rejected(
+            "case_finished",
+            f"Case {case.reference} is {case.status.value.replace('_', ' ')}; "
+            "raise a new case instead.",
+        )
+
+
+async def _attach(writer: Writer, case: Case, author: User, photo: Photo,
+                  caption: str | None, client_time: datetime | None,
+                  event_id: uuid.UUID | None = None) -> CaseEvent:
+    await CasePhoto.get_or_create(case_id=case.id, photo_id=photo.sha256)
+    return await add_event(writer, case, author, EventKind.PHOTO,
+                           {"sha256": photo.sha256, "caption": caption},
+                           event_id, client_time)
+
+
+async def reply(writer: Writer, case: Case, author: User, text: str,
+                event_id: uuid.UUID | None = None) -> CaseEvent:
+    """A written answer from the hub or a department to the member."""
+    _check_staff(author, case)
+    event = await add_event(writer, case, author, EventKind.REPLY, {"text": text},
+                            event_id)
+    await touch(writer, case)
+    return event
+
+
+async def internal_note(writer: Writer, case: Case, author: User, text: str,
+                        event_id: uuid.UUID | None = None) -> CaseEvent:
+    """A note for staff only; the member never sees it."""
+    _check_staff(author, case)
+    return await add_event(writer, case, author, EventKind.INTERNAL_NOTE,
+                           {"text": text}, event_id)
+
+
+def _check_staff(actor: User, case: Case) -> None:
+    if not is_staff_for(actor, case):
+        raise Rejected("not_allowed", "Only hub staff or the department handling "
+                       "this case may do that.")
+
+
+# Moving a case on.
+
+async def change_status(writer: Writer, case: Case, actor: User, to: Status,
+                        note: str | None = None,
+                        event_id: uuid.UUID | None = None,
+                        client_time: datetime | None = None) -> CaseEvent:
+    _check_may_move(actor, case, to)
+    if to not in TRANSITIONS[case.status]:
+        raise Rejected(
+            "status_not_allowed",
+            f"Case {case.reference} is {_words(case.status)} and cannot become "
+            f"{_words(to)}.",
+            field="status",
+        )
+    event = await add_event(writer, case, actor, EventKind.STATUS_CHANGE,
+                            {"from": case.status.value, "to": to.value, "note": note},
+                            event_id, client_time)
+    case.status = to
+    await touch(writer, case)
+    return event
+
+
+def _check_may_move(actor: User, case: Case, to: Status) -> None:
+    if actor.is_hub:
+        return
+    if actor.role == Role.MEMBER and case.member_id == actor.id:
+        if to == Status.WITHDRAWN and case.status in OPEN:
+            return
+        if to == Status.REOPENED and case.status == Status.RESOLVED:
+            return
+        raise Rejected(
+            "not_allowed",
+            "Members can withdraw an open case or reopen a resolved one; "
+            f"case {case.reference} is {_words(case.status)}.",
+            field="status",
+        )
+    if is_staff_for(actor, case) and to in DEPARTMENT_STATUSES:
+        return
+    raise Rejected("not_allowed", "You cannot change the status of this case.",
+                   field="status")
+
+
+async def hand_off(writer: Writer, case: Case, actor: User, department: Department,
+                   note: str | None = None) -> CaseEvent:
+    """Give a case to a department, whose officers then see all of it."""
+    if not actor.is_hub:
+        raise Rejected("not_allowed", "Only hub staff hand cases to departments.")
+    if case.status in FINISHED:
+        raise Rejected("case_finished",
+                       f"Case {case.reference} is {_words(case.status)}.")
+
+    previous = case.department_id
+    event = await add_event(writer, case, actor, EventKind.HANDOFF,
+                            {"department_id": department.id,
+                             "department": department.name, "note": note})
+    case.department_id = department.id
+    if case.status in {Status.SUBMITTED, Status.ACKNOWLEDGED, Status.REOPENED}:
+        await add_event(writer, case, actor, EventKind.STATUS_CHANGE,
+                        {"from": case.status.value,
+                         "to": Status.WITH_DEPARTMENT.value, "note": None})
+        case.status = Status.WITH_DEPARTMENT
+    await touch(writer, case)
+    await _republish_events(writer, case)
+    if previous is not None and previous != department.id:
+        await narrow_department(previous)
+    return event
+
+
+async def narrow_department(department_id: int) -> None:
+    """Officers of a department that lost a case must resync their phones."""
+    officers = User.filter(role=Role.DEPARTMENT_OFFICER, department_id=department_id)
+    for officer in await officers:
+        officer.acl_epoch += 1
+        await officer.save(update_fields=["acl_epoch"])
+
+
+def _words(status: Status) -> str:
+    return status.value.replace("_", " ")
+
+
+# The timeline and the feed.
+
+async def add_event(writer: Writer, case: Case, author: User | None,
+                    kind: EventKind, data: dict[str, Any],
+                    event_id: uuid.UUID | None = None,
+                    client_time: datetime | None = None) -> CaseEvent:
+    if event_id is not None and await CaseEvent.exists(id=event_id):
+        raise Rejected("event_exists", f"An event with id {event_id} exists.",
+                       field="event_id")
+    event = await CaseEvent.create(
+        id=event_id or uuid.uuid4(),
+        case_id=case.id,
+        kind=kind,
+        author_id=author.id if author else None,
+        data=data,
+        created_at=now(),
+        client_created_at=client_time,
+        version=writer.version,
+    )
+    writer.record("event", str(event.id), event_data(event, author),
+                  event_audience(case, event))
+    return event
+
+
+async def touch(writer: Writer, case: Case) -> None:
+    """Save a changed case and put its new state on the feed."""
+    case.updated_at = now()
+    case.version = writer.version
+    await case.save()
+    await publish_case(writer, case)
+
+
+async def publish_case(writer: Writer, case: Case) -> None:
+    photos = await CasePhoto.filter(case_id=case.id).order_by("id").values_list(
+        "photo_id", flat=True
+    )
+    writer.record("case", str(case.id), case_data(case, list(photos)),
+                  case_audience(case))
+
+
+async def _republish_events(writer: Writer, case: Case) -> None:
+    """Put every event of a case on the feed again, for its new readers."""
+    events = await CaseEvent.filter(case_id=case.id).order_by("created_at")
+    authors = await _names({event.author_id for event in events})
+    for event in events:
+        writer.record("event", str(event.id),
+                      event_data(event, authors.get(event.author_id)),
+                      event_audience(case, event))
+
+
+async def _names(ids: set[int | None]) -> dict[int | None, User]:
+    found = await User.filter(id__in=[i for i in ids if i is not None])
+    return {user.id: user for user in found}
+
+
+def case_audience(case: Case) -> Audience:
+    return Audience(member_id=case.member_id, department_id=case.department_id)
+
+
+def event_audience(case: Case, event: CaseEvent) -> Audience:
+    return Audience(member_id=case.member_id, department_id=case.department_id,
+                    staff_only=not event.member_visible)
+
+
+def case_data(case: Case, photos: list[str]) -> dict[str, Any]:
+    return {
+        "id": str(case.id),
+        "reference": case.reference,
+        "member_id": case.member_id,
+        "kind": case.kind.value,
+        "category_id": case.category_id,
+        "department_id": case.department_id,
+        "answers": case.answers,
+        "description": case.description,
+        "constituent": {
+            "name": case.constituent_name,
+            "address": case.constituent_address,
+            "phone": case.constituent_phone,
+            "email": case.constituent_email,
+        },
+        "location": {
+            "latitude": case.latitude,
+            "longitude": case.longitude,
+            "accuracy": case.location_accuracy,
+            "address": case.address,
+        },
+        "status": case.status.value,
+        "priority": case.priority.value,
+        "due_at": _iso(case.due_at),
+        "channel": case.channel,
+        "photos": photos,
+        "created_at": _iso(case.created_at),
+        "client_created_at": _iso(case.client_created_at),
+        "updated_at": _iso(case.updated_at),
+    }
+
+
+def event_data(event: CaseEvent, author: User | None) -> dict[str, Any]:
+    return {
+        "id": str(event.id),
+        "case_id": str(event.case_id),
+        "kind": event.kind.value,
+        "author": _author(author),
+        "data": event.data,
+        "created_at": _iso(event.created_at),
+        "client_created_at": _iso(event.client_created_at),
+    }
+
+
+def _author(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    role = "member" if user.role == Role.MEMBER else "staff"
+    return {"id": user.id, "name": user.name, "role": role}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

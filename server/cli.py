@@ -1,0 +1,155 @@
+"""The casehub command: serve, load the demo council, enroll a phone."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from hypercorn.asyncio import serve as hypercorn_serve
+from hypercorn.config import Config
+
+from server.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("casehub")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        sys.stderr.write(f"casehub: configuration error: {error}\n")
+        return 2
+    _configure_logging(settings.log_level)
+    return int(asyncio.run(args.run(settings, args)) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="casehub",
+        description="Offline-first casework for a council's members and its hub.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--demo-if-empty", action="store_true",
+                       help="load the demo council first if the database is empty")
+    serve.set_defaults(run=_serve)
+
+    demo = commands.add_parser("demo", help="load the demo council")
+    demo.add_argument("--seed", type=int, default=2026,
+                      help="random seed, for a repeatable council")
+    demo.set_defaults(run=_demo)
+
+    enroll = commands.add_parser(
+        "enroll", help="print a one-time enrollment code for a member's phone"
+    )
+    enroll.add_argument("email", help="the member's email address")
+    enroll.set_defaults(run=_enroll)
+
+    migrate = commands.add_parser("migrate", help="bring the database up to date")
+    migrate.set_defaults(run=_migrate)
+    return parser
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+async def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from server.app import create_app
+
+    if args.demo_if_empty:
+        await _demo_if_empty(settings)
+
+    config = Config()
+    config.bind = [f"{settings.bind_host}:{settings.bind_port}"]
+    config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("member app: %s/", settings.public_url)
+    log.info("staff API and OpenAPI: %s/openapi.json", settings.public_url)
+    await hypercorn_serve(create_app(settings), config, shutdown_trigger=stop.wait)
+    return 0
+
+
+async def _demo_if_empty(settings: Settings) -> None:
+    from server.db import close_database, open_database
+    from server.demo import council_is_empty, load_demo, sign_in_details
+
+    await open_database(settings)
+    try:
+        if await council_is_empty():
+            summary = await load_demo(seed=2026)
+            _say(sign_in_details(summary, settings))
+    finally:
+        await close_database()
+
+
+async def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from server.db import close_database, open_database
+    from server.demo import council_is_empty, load_demo, sign_in_details
+
+    await open_database(settings)
+    try:
+        if not await council_is_empty():
+            sys.stderr.write("casehub: the database already holds a council; "
+                             "the demo loads only into an empty one\n")
+            return 1
+        summary = await load_demo(seed=args.seed)
+        _say(sign_in_details(summary, settings))
+    finally:
+        await close_database()
+    return 0
+
+
+async def _enroll(settings: Settings, args: argparse.Namespace) -> int:
+    from server import enrollment
+    from server.db import close_database, open_database
+    from server.errors import ApiError
+    from server.models import User
+
+    await open_database(settings)
+    try:
+        member = await User.get_or_none(email=args.email.strip().lower())
+        if member is None:
+            sys.stderr.write(f"casehub: no member has the email {args.email}\n")
+            return 1
+        try:
+            code = await enrollment.issue_code(member, None,
+                                               settings.enrollment_hours)
+        except ApiError as error:
+            sys.stderr.write(f"casehub: {error.detail}\n")
+            return 1
+        _say(f"Enrollment code for {member.name} <{member.email}>: {code}\n"
+             f"Valid for {settings.enrollment_hours} hours, once. "
+             f"Join at {settings.public_url}/#join={code}\n")
+    finally:
+        await close_database()
+    return 0
+
+
+async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from server.db import close_database, open_database
+
+    await open_database(settings)
+    await close_database()
+    _say("The database is up to date.\n")
+    return 0
+
+
+def _say(text: str) -> None:
+    """Output meant for the person at the terminal, not the log."""
+    sys.stdout.write(text)
+    sys.stdout.flush()

@@ -1,0 +1,140 @@
+"""Settings read from the environment, checked once at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+SETTINGS_DOC = {
+    "CASEHUB_DATA_DIR": "Folder for the SQLite database, photos and keys (./data).",
+    "CASEHUB_DATABASE_URL": (
+        "Database URL: sqlite:///path/to/file.db or postgres://user@host:5432/name "
+        "(a SQLite file in the data folder by default)."
+    ),
+    "CASEHUB_BIND": "Address and port Hypercorn listens on (127.0.0.1:8000).",
+    "CASEHUB_PUBLIC_URL": (
+        "The address people and phones use to reach casehub (http://127.0.0.1:8000)."
+    ),
+    "CASEHUB_ENROLLMENT_HOURS": "How long an enrollment code stays valid (72).",
+    "CASEHUB_HOLIDAYS": "Bank holiday calendar as COUNTRY or COUNTRY-SUBDIV (GB-NIR).",
+    "CASEHUB_LOG_LEVEL": "Logging level: DEBUG, INFO, WARNING or ERROR (INFO).",
+}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    bind_host: str
+    bind_port: int
+    public_url: str
+    enrollment_hours: int
+    holidays_country: str
+    holidays_subdiv: str | None
+    log_level: str
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.data_dir / "photos"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read every setting, raising ConfigError that names the first bad one."""
+    env = dict(os.environ if environ is None else environ)
+
+    data_dir = Path(env.get("CASEHUB_DATA_DIR", "data")).resolve()
+    database_url = env.get("CASEHUB_DATABASE_URL") or (
+        f"sqlite://{data_dir / 'casehub.db'}"
+    )
+    host, port = _parse_bind(env.get("CASEHUB_BIND", "127.0.0.1:8000"))
+    public_url = env.get("CASEHUB_PUBLIC_URL") or f"http://{host}:{port}"
+    country, subdiv = _parse_holidays(env.get("CASEHUB_HOLIDAYS", "GB-NIR"))
+
+    _check_database_url(database_url)
+    _check_public_url(public_url)
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        bind_host=host,
+        bind_port=port,
+        public_url=public_url.rstrip("/"),
+        enrollment_hours=_positive_int(env, "CASEHUB_ENROLLMENT_HOURS", 72),
+        holidays_country=country,
+        holidays_subdiv=subdiv,
+        log_level=_log_level(env.get("CASEHUB_LOG_LEVEL", "INFO")),
+    )
+
+
+def _parse_bind(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(
+            f"CASEHUB_BIND must be HOST:PORT with a port from 1 to 65535, "
+            f"got {value!r}"
+        )
+    return host.strip("[]"), int(port)
+
+
+def _parse_holidays(value: str) -> tuple[str, str | None]:
+    country, _, subdiv = value.partition("-")
+    if len(country) != 2 or not country.isalpha():
+        raise ConfigError(
+            f"CASEHUB_HOLIDAYS must be a two-letter country code, optionally "
+            f"followed by -SUBDIVISION (for example GB-NIR), got {value!r}"
+        )
+    return country.upper(), subdiv.upper() or None
+
+
+def _check_database_url(url: str) -> None:
+    scheme = url.split("://", 1)[0]
+    if "://" not in url or scheme not in {"sqlite", "postgres", "postgresql"}:
+        raise ConfigError(
+            "CASEHUB_DATABASE_URL must start with sqlite:// or postgres://, "
+            f"got {_redact(url)!r}"
+        )
+    if scheme != "sqlite" and not urlsplit(url).hostname:
+        raise ConfigError(
+            f"CASEHUB_DATABASE_URL names no database host: {_redact(url)!r}"
+        )
+
+
+def _check_public_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ConfigError(
+            f"CASEHUB_PUBLIC_URL must be an http:// or https:// address, got {url!r}"
+        )
+
+
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number above 0, got {raw!r}")
+    return int(raw)
+
+
+def _log_level(value: str) -> str:
+    level = value.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(
+            f"CASEHUB_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {value!r}"
+        )
+    return level
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL before it reaches a message or a log."""
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url

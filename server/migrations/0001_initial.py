@@ -1,0 +1,252 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from server.models import CaseKind, EventKind, Priority, Role, Status
+from tortoise.fields.base import OnDelete
+from uuid import uuid4
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    initial = True
+
+    operations = [
+        ops.CreateModel(
+            name='Change',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('version', fields.BigIntField()),
+                ('entity', fields.CharField(max_length=16)),
+                ('entity_id', fields.CharField(max_length=64)),
+                ('data', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('member_id', fields.IntField(null=True)),
+                ('department_id', fields.IntField(null=True)),
+                ('public', fields.BooleanField(default=False)),
+                ('personal', fields.BooleanField(default=False)),
+                ('staff_only', fields.BooleanField(default=False)),
+            ],
+            options={'table': 'changes', 'app': 'casehub', 'indexes': [Index(fields=['version']), Index(fields=['member_id', 'version']), Index(fields=['department_id', 'version']), Index(fields=['public', 'version']), Index(fields=['personal', 'version'])], 'pk_attr': 'id', 'table_description': 'One entry of the change feed: the state of an entity as of one version.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Counter',
+            fields=[
+                ('name', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=32)),
+                ('value', fields.BigIntField(default=0)),
+            ],
+            options={'table': 'counters', 'app': 'casehub', 'pk_attr': 'name', 'table_description': 'Named counters, such as the one behind case references.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Department',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(unique=True, max_length=120)),
+                ('email', fields.CharField(null=True, max_length=254)),
+                ('uses_casehub', fields.BooleanField(default=True)),
+            ],
+            options={'table': 'departments', 'app': 'casehub', 'pk_attr': 'id', 'table_description': 'A council service that does the work a case asks for.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Category',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code', fields.CharField(unique=True, max_length=40)),
+                ('name', fields.CharField(max_length=120)),
+                ('department', fields.ForeignKeyField('casehub.Department', source_field='department_id', db_constraint=True, to_field='id', related_name='categories', on_delete=OnDelete.RESTRICT)),
+                ('questions', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('acknowledge_hours', fields.IntField(default=8)),
+                ('answer_days', fields.IntField(default=10)),
+                ('active', fields.BooleanField(default=True)),
+            ],
+            options={'table': 'categories', 'app': 'casehub', 'pk_attr': 'id', 'table_description': 'What a case is about, which department it goes to, and its targets.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Party',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(unique=True, max_length=80)),
+                ('short_name', fields.CharField(max_length=16)),
+            ],
+            options={'table': 'parties', 'app': 'casehub', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ServerKey',
+            fields=[
+                ('name', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=32)),
+                ('value', fields.CharField(max_length=128)),
+            ],
+            options={'table': 'server_keys', 'app': 'casehub', 'pk_attr': 'name', 'table_description': 'Secrets every app instance must share, made on first start.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='SignInAttempt',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharField(max_length=16)),
+                ('key', fields.CharField(max_length=128)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'sign_in_attempts', 'app': 'casehub', 'indexes': [Index(fields=['kind', 'key', 'at'])], 'pk_attr': 'id', 'table_description': 'A failed sign-in or enrollment attempt, counted to slow down guessing.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='SyncState',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('version', fields.BigIntField(default=0)),
+                ('epoch', fields.CharField(max_length=32)),
+            ],
+            options={'table': 'sync_state', 'app': 'casehub', 'pk_attr': 'id', 'table_description': 'The single row holding the version counter and epoch of the feed.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Ward',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(unique=True, max_length=80)),
+            ],
+            options={'table': 'wards', 'app': 'casehub', 'pk_attr': 'id', 'table_description': 'A district electoral area, represented by several members.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='User',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('email', fields.CharField(unique=True, max_length=254)),
+                ('name', fields.CharField(max_length=120)),
+                ('role', fields.CharEnumField(description='MEMBER: member\nHUB_AGENT: hub_agent\nHUB_SUPERVISOR: hub_supervisor\nDEPARTMENT_OFFICER: department_officer\nTRAINER: trainer\nADMIN: admin', enum_type=Role, max_length=24)),
+                ('password_hash', fields.CharField(null=True, max_length=200)),
+                ('ward', fields.ForeignKeyField('casehub.Ward', source_field='ward_id', null=True, db_constraint=True, to_field='id', related_name='members', on_delete=OnDelete.RESTRICT)),
+                ('party', fields.ForeignKeyField('casehub.Party', source_field='party_id', null=True, db_constraint=True, to_field='id', related_name='members', on_delete=OnDelete.RESTRICT)),
+                ('department', fields.ForeignKeyField('casehub.Department', source_field='department_id', null=True, db_constraint=True, to_field='id', related_name='officers', on_delete=OnDelete.RESTRICT)),
+                ('trainer', fields.ForeignKeyField('casehub.User', source_field='trainer_id', null=True, db_constraint=True, to_field='id', related_name='trainees', on_delete=OnDelete.SET_NULL)),
+                ('active', fields.BooleanField(default=True)),
+                ('acl_epoch', fields.IntField(default=1)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'users', 'app': 'casehub', 'pk_attr': 'id', 'table_description': 'Anyone who signs in: an elected member or a member of staff.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Case',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('reference', fields.CharField(unique=True, max_length=16)),
+                ('member', fields.ForeignKeyField('casehub.User', source_field='member_id', db_constraint=True, to_field='id', related_name='cases', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharEnumField(description='SERVICE_REQUEST: service_request\nMEMBER_ENQUIRY: member_enquiry', enum_type=CaseKind, max_length=24)),
+                ('category', fields.ForeignKeyField('casehub.Category', source_field='category_id', db_constraint=True, to_field='id', related_name='cases', on_delete=OnDelete.RESTRICT)),
+                ('department', fields.ForeignKeyField('casehub.Department', source_field='department_id', null=True, db_constraint=True, to_field='id', related_name='cases', on_delete=OnDelete.RESTRICT)),
+                ('answers', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('description', fields.TextField(unique=False)),
+                ('constituent_name', fields.CharField(null=True, max_length=120)),
+                ('constituent_address', fields.CharField(null=True, max_length=300)),
+                ('constituent_phone', fields.CharField(null=True, max_length=40)),
+                ('constituent_email', fields.CharField(null=True, max_length=254)),
+                ('latitude', fields.FloatField(null=True)),
+                ('longitude', fields.FloatField(null=True)),
+                ('location_accuracy', fields.FloatField(null=True)),
+                ('address', fields.CharField(null=True, max_length=300)),
+                ('status', fields.CharEnumField(default=Status.SUBMITTED, description='SUBMITTED: submitted\nACKNOWLEDGED: acknowledged\nWITH_DEPARTMENT: with_department\nIN_PROGRESS: in_progress\nRESOLVED: resolved\nCLOSED: closed\nWITHDRAWN: withdrawn\nREOPENED: reopened', enum_type=Status, max_length=24)),
+                ('priority', fields.CharEnumField(default=Priority.NORMAL, description='LOW: low\nNORMAL: normal\nHIGH: high\nURGENT: urgent', enum_type=Priority, max_length=12)),
+                ('due_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('channel', fields.CharField(default='app', max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('client_created_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('version', fields.BigIntField(default=0)),
+            ],
+            options={'table': 'cases', 'app': 'casehub', 'indexes': [Index(fields=['member_id', 'updated_at'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CaseEvent',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('case', fields.ForeignKeyField('casehub.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharEnumField(description='CREATED: created\nNOTE: note\nPHOTO: photo\nSTATUS_CHANGE: status_change\nHANDOFF: handoff\nREPLY: reply\nINTERNAL_NOTE: internal_note', enum_type=EventKind, max_length=24)),
+                ('author', fields.ForeignKeyField('casehub.User', source_field='author_id', null=True, db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.RESTRICT)),
+                ('data', fields.JSONField(default=dict, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('client_created_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('version', fields.BigIntField(default=0)),
+            ],
+            options={'table': 'case_events', 'app': 'casehub', 'indexes': [Index(fields=['case_id', 'version'])], 'pk_attr': 'id', 'table_description': 'One entry of the timeline of a case. Entries are never changed or removed.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Device',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('casehub.User', source_field='user_id', db_constraint=True, to_field='id', related_name='devices', on_delete=OnDelete.RESTRICT)),
+                ('name', fields.CharField(default='', max_length=120)),
+                ('token_hash', fields.CharField(unique=True, max_length=64)),
+                ('last_seq', fields.BigIntField(default=0)),
+                ('app_version', fields.CharField(null=True, max_length=32)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('last_seen_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('last_pull_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'devices', 'app': 'casehub', 'pk_attr': 'id', 'table_description': 'A phone or browser signed in as one user, and the unit of mutation order.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='AppliedMutation',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('device', fields.ForeignKeyField('casehub.Device', source_field='device_id', db_constraint=True, to_field='id', related_name='mutations', on_delete=OnDelete.RESTRICT)),
+                ('seq', fields.BigIntField()),
+                ('name', fields.CharField(max_length=40)),
+                ('status', fields.CharField(max_length=12)),
+                ('error_code', fields.CharField(null=True, max_length=40)),
+                ('error_detail', fields.CharField(null=True, max_length=500)),
+                ('version', fields.BigIntField()),
+                ('applied_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'applied_mutations', 'app': 'casehub', 'unique_together': (('device', 'seq'),), 'pk_attr': 'id', 'table_description': 'The outcome of one mutation, kept so repeats and results can be told.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='EnrollmentCode',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('code_hash', fields.CharField(unique=True, max_length=64)),
+                ('user', fields.ForeignKeyField('casehub.User', source_field='user_id', db_constraint=True, to_field='id', related_name='enrollment_codes', on_delete=OnDelete.CASCADE)),
+                ('issued_by', fields.ForeignKeyField('casehub.User', source_field='issued_by_id', null=True, db_constraint=True, to_field='id', related_name='issued_codes', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'enrollment_codes', 'app': 'casehub', 'pk_attr': 'id', 'table_description': 'A one-time code that turns the phone of a member into one of their devices.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Photo',
+            fields=[
+                ('sha256', fields.CharField(primary_key=True, unique=True, db_index=True, max_length=64)),
+                ('mime', fields.CharField(max_length=32)),
+                ('size', fields.IntField()),
+                ('width', fields.IntField()),
+                ('height', fields.IntField()),
+                ('uploaded_by', fields.ForeignKeyField('casehub.User', source_field='uploaded_by_id', db_constraint=True, to_field='id', related_name='photos', on_delete=OnDelete.RESTRICT)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'photos', 'app': 'casehub', 'pk_attr': 'sha256', 'table_description': 'A stored image, addressed by the SHA-256 of the bytes the phone sent.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='CasePhoto',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('case', fields.ForeignKeyField('casehub.Case', source_field='case_id', db_constraint=True, to_field='id', related_name='photos', on_delete=OnDelete.RESTRICT)),
+                ('photo', fields.ForeignKeyField('casehub.Photo', source_field='photo_id', db_constraint=True, to_field='sha256', related_name='cases', on_delete=OnDelete.RESTRICT)),
+            ],
+            options={'table': 'case_photos', 'app': 'casehub', 'unique_together': (('case', 'photo'),), 'pk_attr': 'id', 'table_description': 'Which case shows which photo, so access follows the case.'},
+            bases=['Model'],
+        ),
+    ]

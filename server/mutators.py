@@ -1,0 +1,140 @@
+"""The mutations a phone may send, with the arguments each takes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from server import casework
+from server.casework import Constituent, Location, NewCase
+from server.models import Case, CaseKind, Priority, Status
+from sync.errors import Rejected
+from sync.push import MutationContext, Mutator
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                        max_length=5000)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+def _short(limit: int) -> Any:
+    return Annotated[str | None, StringConstraints(strip_whitespace=True,
+                                                   max_length=limit)]
+
+
+class Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConstituentArgs(Args):
+    name: _short(120) = None
+    address: _short(300) = None
+    phone: _short(40) = None
+    email: _short(254) = None
+
+
+class LocationArgs(Args):
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    accuracy: float | None = Field(default=None, ge=0, le=100_000)
+    address: _short(300) = None
+
+
+class CreateCase(Args):
+    case_id: uuid.UUID
+    kind: CaseKind = CaseKind.SERVICE_REQUEST
+    category_id: int
+    description: Text
+    answers: dict[str, Any] = Field(default_factory=dict, max_length=20)
+    constituent: ConstituentArgs = Field(default_factory=ConstituentArgs)
+    location: LocationArgs = Field(default_factory=LocationArgs)
+    priority: Priority = Priority.NORMAL
+    photos: list[Sha256] = Field(default_factory=list, max_length=casework.MAX_PHOTOS)
+
+
+class AddNote(Args):
+    case_id: uuid.UUID
+    event_id: uuid.UUID
+    text: Text
+
+
+class AddPhoto(Args):
+    case_id: uuid.UUID
+    event_id: uuid.UUID
+    sha256: Sha256
+    caption: _short(300) = None
+
+
+class ChangeOwnStatus(Args):
+    case_id: uuid.UUID
+    event_id: uuid.UUID
+    reason: _short(1000) = None
+
+
+async def create_case(context: MutationContext, args: CreateCase) -> None:
+    located = args.location
+    if (located.latitude is None) != (located.longitude is None):
+        raise Rejected("location_incomplete",
+                       "Give both latitude and longitude, or neither.",
+                       field="location")
+    await casework.create_case(
+        context.writer,
+        context.user,
+        NewCase(
+            id=args.case_id,
+            kind=args.kind,
+            category_id=args.category_id,
+            description=args.description,
+            answers=args.answers,
+            constituent=Constituent(**args.constituent.model_dump()),
+            location=Location(**located.model_dump()),
+            priority=args.priority,
+            photos=tuple(args.photos),
+            client_time=context.mutation.client_time,
+        ),
+    )
+
+
+async def add_note(context: MutationContext, args: AddNote) -> None:
+    case = await _visible_case(context, args.case_id)
+    await casework.add_note(context.writer, case, context.user, args.text,
+                            args.event_id, context.mutation.client_time)
+
+
+async def add_photo(context: MutationContext, args: AddPhoto) -> None:
+    case = await _visible_case(context, args.case_id)
+    await casework.add_photo(context.writer, case, context.user, args.sha256,
+                             args.caption, args.event_id,
+                             context.mutation.client_time)
+
+
+async def withdraw(context: MutationContext, args: ChangeOwnStatus) -> None:
+    case = await _visible_case(context, args.case_id)
+    await casework.change_status(context.writer, case, context.user,
+                                 Status.WITHDRAWN, args.reason, args.event_id,
+                                 context.mutation.client_time)
+
+
+async def reopen(context: MutationContext, args: ChangeOwnStatus) -> None:
+    case = await _visible_case(context, args.case_id)
+    await casework.change_status(context.writer, case, context.user,
+                                 Status.REOPENED, args.reason, args.event_id,
+                                 context.mutation.client_time)
+
+
+async def _visible_case(context: MutationContext, case_id: uuid.UUID) -> Case:
+    case = await Case.get_or_none(id=case_id)
+    if case is None or not casework.can_see(context.user, case):
+        raise Rejected("case_not_found", "That case is not one of yours.",
+                       field="case_id")
+    return case
+
+
+REGISTRY: dict[str, Mutator] = {
+    "case.create": Mutator(CreateCase, create_case),
+    "case.note": Mutator(AddNote, add_note),
+    "case.photo": Mutator(AddPhoto, add_photo),
+    "case.withdraw": Mutator(ChangeOwnStatus, withdraw),
+    "case.reopen": Mutator(ChangeOwnStatus, reopen),
+}

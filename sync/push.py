@@ -1,0 +1,212 @@
+"""Applying a device's mutations exactly once, in order.
+
+Each mutation runs in its own transaction, which also records the device's
+new sequence number and the mutation's outcome. A repeat is answered with the
+outcome it had; a gap refuses the batch; a mutation that is not allowed is
+recorded as rejected, and the ones behind it carry on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
+
+from sync.errors import NotYet, Rejected, SyncError
+from sync.feed import Audience, Writer, write_transaction
+from sync.models import AppliedMutation, Device
+from sync.protocol import Mutation, MutationError, MutationResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MutationContext:
+    """What a mutator may use: who sent it, and where its changes go."""
+
+    user: Any
+    device_id: UUID
+    mutation: Mutation
+    writer: Writer
+
+
+@dataclass(frozen=True)
+class Mutator:
+    args: type[BaseModel]
+    apply: Callable[[MutationContext, Any], Awaitable[None]]
+
+
+Registry = Mapping[str, Mutator]
+
+
+async def apply_batch(device: Device, user: Any, mutations: list[Mutation],
+                      registry: Registry) -> list[MutationResult]:
+    """Apply mutations in order; stop early only when one must wait."""
+    _check_contiguous(mutations)
+
+    results = []
+    for mutation in mutations:
+        result = await _apply_one(device, user, mutation, registry)
+        results.append(result)
+        if result.status == "not_yet":
+            break
+    return results
+
+
+def _check_contiguous(mutations: list[Mutation]) -> None:
+    for before, after in zip(mutations, mutations[1:], strict=False):
+        if after.seq != before.seq + 1:
+            raise SyncError(
+                "batch_not_contiguous",
+                f"Mutations in one batch must be numbered one after another; "
+                f"{after.seq} follows {before.seq}.",
+                status=422,
+                field="mutations",
+            )
+
+
+async def _apply_one(device: Device, user: Any, mutation: Mutation,
+                     registry: Registry) -> MutationResult:
+    if mutation.seq <= device.last_seq:
+        return await _repeat(device, mutation)
+    if mutation.seq > device.last_seq + 1:
+        raise _gap(device)
+
+    try:
+        async with write_transaction() as writer:
+            return await _apply_in(writer, device, user, mutation, registry)
+    except NotYet as wait:
+        return MutationResult(
+            id=mutation.id,
+            seq=mutation.seq,
+            status="not_yet",
+            error=MutationError(code=wait.code, detail=wait.detail),
+        )
+
+
+async def _apply_in(writer: Writer, device: Device, user: Any,
+                    mutation: Mutation, registry: Registry) -> MutationResult:
+    fresh = await Device.select_for_update().using_db(writer.connection).get(
+        id=device.id
+    )
+    if fresh.last_seq != device.last_seq:
+        # Another request from this device got here first.
+        device.last_seq = fresh.last_seq
+        if mutation.seq <= fresh.last_seq:
+            return await _repeat(device, mutation)
+        raise _gap(device)
+
+    known = await AppliedMutation.get_or_none(id=mutation.id)
+    if known is not None:
+        raise SyncError(
+            "mutation_id_reused",
+            f"Mutation id {mutation.id} was already used with number {known.seq}.",
+            status=409,
+            field="mutations",
+        )
+
+    error = await _run_mutator(writer, device, user, mutation, registry)
+    status = "applied" if error is None else "rejected"
+    await AppliedMutation.create(
+        id=mutation.id,
+        device_id=device.id,
+        seq=mutation.seq,
+        name=mutation.name,
+        status=status,
+        error_code=error.code if error else None,
+        error_detail=error.detail if error else None,
+        version=writer.version,
+        using_db=writer.connection,
+    )
+    await Device.filter(id=device.id).using_db(writer.connection).update(
+        last_seq=mutation.seq
+    )
+    if error is not None:
+        writer.record(
+            "rejection",
+            str(mutation.id),
+            {"seq": mutation.seq, "name": mutation.name, **error.model_dump()},
+            Audience(member_id=device.user_id, personal=True),
+        )
+    device.last_seq = mutation.seq
+    return MutationResult(id=mutation.id, seq=mutation.seq, status=status,
+                          error=error)
+
+
+async def _run_mutator(writer: Writer, device: Device, user: Any,
+                       mutation: Mutation,
+                       registry: Registry) -> MutationError | None:
+    """Run the mutator inside a savepoint; a rejection undoes its writes."""
+    mutator = registry.get(mutation.name)
+    if mutator is None:
+        return MutationError(
+            code="unknown_mutation",
+            detail=f"This server does not know the mutation {mutation.name!r}; "
+            "update the app.",
+            field="name",
+        )
+
+    try:
+        args = mutator.args.model_validate(mutation.args)
+    except ValidationError as invalid:
+        return _validation_error(invalid)
+
+    context = MutationContext(user, device.id, mutation, writer)
+    kept = len(writer.changes)
+    try:
+        async with writer.connection._in_transaction():
+            await mutator.apply(context, args)
+    except Rejected as rejected:
+        del writer.changes[kept:]
+        return MutationError(
+            code=rejected.code, detail=rejected.detail, field=rejected.field
+        )
+    return None
+
+
+def _validation_error(invalid: ValidationError) -> MutationError:
+    first = invalid.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or None
+    return MutationError(
+        code="invalid_argument",
+        detail=f"{where}: {first['msg']}" if where else first["msg"],
+        field=where,
+    )
+
+
+async def _repeat(device: Device, mutation: Mutation) -> MutationResult:
+    """Answer a mutation sent again with the outcome it had the first time."""
+    known = await AppliedMutation.get_or_none(device_id=device.id, seq=mutation.seq)
+    if known is None or known.id != mutation.id:
+        raise SyncError(
+            "sequence_reused",
+            f"Mutation number {mutation.seq} was already used for a different "
+            "mutation on this device.",
+            status=409,
+            field="mutations",
+        )
+    error = None
+    if known.status == "rejected":
+        error = MutationError(
+            code=known.error_code or "rejected", detail=known.error_detail or ""
+        )
+    return MutationResult(
+        id=mutation.id,
+        seq=mutation.seq,
+        status="duplicate" if error is None else "rejected",
+        error=error,
+    )
+
+
+def _gap(device: Device) -> SyncError:
+    expected = device.last_seq + 1
+    return SyncError(
+        "mutation_gap",
+        f"The next mutation from this device must be number {expected}.",
+        status=409,
+        expected_seq=expected,
+    )
