@@ -140,7 +140,7 @@ async def create_case(writer: Writer, member: User, new: NewCase) -> Case:
     moment = now()
     case = await Case.create(
         id=new.id,
-        reference=await _next_reference(writer),
+        reference=await next_reference(writer),
         member_id=member.id,
         kind=new.kind,
         category_id=category.id,
@@ -199,7 +199,7 @@ def _check_answers(category: Category, answers: dict[str, Any]) -> None:
             )
 
 
-async def _next_reference(writer: Writer) -> str:
+async def next_reference(writer: Writer) -> str:
     rows = await writer.connection.execute_query_dict(
         "UPDATE counters SET value = value + 1 WHERE name = 'case_reference' "
         "RETURNING value"
