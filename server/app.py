@@ -12,7 +12,7 @@ from server import workdays
 from server.config import Settings, load_settings
 from server.db import close_database, open_database, server_key
 from server.errors import register_error_handlers
-from server.openapi import RequiredBodyProvider
+from server.openapi import SECURITY_SCHEMES, RequiredBodyProvider
 from server.routes import devices, pages, photos, staff, sync_api
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         info=Info(title="casehub", version=VERSION,
                   description="Sync, devices and casework for casehub."),
         openapi_provider_class=RequiredBodyProvider,
+        security_schemes=SECURITY_SCHEMES,
         swagger_ui_path=None,
         redoc_ui_path=None,
         scalar_ui_path=None,

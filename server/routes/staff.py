@@ -116,6 +116,7 @@ async def sign_in(data: SignIn) -> StaffOut:
 @blueprint.delete("/api/staff/session")
 @tag(["staff"])
 async def sign_out() -> tuple[str, int]:
+    """Sign out of the staff session."""
     session.clear()
     return "", 204
 
@@ -124,6 +125,7 @@ async def sign_out() -> tuple[str, int]:
 @tag(["staff"])
 @validate_response(StaffOut, 200)
 async def staff_me() -> StaffOut:
+    """The signed-in member of staff."""
     return _staff_out(await current_staff())
 
 
