@@ -107,7 +107,8 @@ def can_see(user: User, case: Case) -> bool:
     if user.role == Role.MEMBER:
         return case.member_id == user.id
     if user.role == Role.DEPARTMENT_OFFICER:
-        return case.department_id is not None and case.department_id == user.department_id
+        return (case.department_id is not None
+                and case.department_id == user.department_id)
     return user.is_hub
 
 
@@ -405,10 +406,9 @@ async def touch(writer: Writer, case: Case) -> None:
 
 
 async def publish_case(writer: Writer, case: Case) -> None:
-    photos = await CasePhoto.filter(case_id=case.id).order_by("id").values_list(
-        "photo_id", flat=True
-    )
-    writer.record("case", str(case.id), case_data(case, list(photos)),
+    links = await CasePhoto.filter(case_id=case.id).order_by("id")
+    photos = [link.photo_id for link in links]
+    writer.record("case", str(case.id), case_data(case, photos),
                   case_audience(case))
 
 

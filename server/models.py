@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -143,7 +144,9 @@ class Category(Model):
         "casehub.Department", related_name="categories", on_delete=fields.RESTRICT
     )
     # Extra questions: [{"id", "label", "type", "required", "options"}].
-    questions = fields.JSONField(default=list)
+    questions: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(
+        default=list
+    )
     acknowledge_hours = fields.IntField(default=8)
     answer_days = fields.IntField(default=10)
     active = fields.BooleanField(default=True)
@@ -172,7 +175,7 @@ class Case(Model):
             on_delete=fields.RESTRICT,
         )
     )
-    answers = fields.JSONField(default=dict)
+    answers: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     description = fields.TextField()
     constituent_name = fields.CharField(max_length=120, null=True)
     constituent_address = fields.CharField(max_length=300, null=True)
@@ -213,7 +216,7 @@ class CaseEvent(Model):
         "casehub.User", related_name="events", null=True, on_delete=fields.RESTRICT
     )
     # What happened: text, status from and to, department, photo hash.
-    data = fields.JSONField(default=dict)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField()
     client_created_at = fields.DatetimeField(null=True)
     version = fields.BigIntField(default=0)
@@ -277,7 +280,10 @@ class EnrollmentCode(Model):
         "casehub.User", related_name="enrollment_codes", on_delete=fields.CASCADE
     )
     issued_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
-        "casehub.User", related_name="issued_codes", null=True, on_delete=fields.SET_NULL
+        "casehub.User",
+        related_name="issued_codes",
+        null=True,
+        on_delete=fields.SET_NULL,
     )
     created_at = fields.DatetimeField(auto_now_add=True)
     expires_at = fields.DatetimeField()

@@ -16,11 +16,14 @@ from sync.push import MutationContext, Mutator
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
                                         max_length=5000)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-
-
-def _short(limit: int) -> Any:
-    return Annotated[str | None, StringConstraints(strip_whitespace=True,
-                                                   max_length=limit)]
+Name = Annotated[str | None, StringConstraints(strip_whitespace=True,
+                                                max_length=120)]
+Phone = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=40)]
+Email = Annotated[str | None, StringConstraints(strip_whitespace=True,
+                                                 max_length=254)]
+Line = Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=300)]
+Reason = Annotated[str | None, StringConstraints(strip_whitespace=True,
+                                                  max_length=1000)]
 
 
 class Args(BaseModel):
@@ -28,17 +31,17 @@ class Args(BaseModel):
 
 
 class ConstituentArgs(Args):
-    name: _short(120) = None
-    address: _short(300) = None
-    phone: _short(40) = None
-    email: _short(254) = None
+    name: Name = None
+    address: Line = None
+    phone: Phone = None
+    email: Email = None
 
 
 class LocationArgs(Args):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     accuracy: float | None = Field(default=None, ge=0, le=100_000)
-    address: _short(300) = None
+    address: Line = None
 
 
 class CreateCase(Args):
@@ -63,13 +66,13 @@ class AddPhoto(Args):
     case_id: uuid.UUID
     event_id: uuid.UUID
     sha256: Sha256
-    caption: _short(300) = None
+    caption: Line = None
 
 
 class ChangeOwnStatus(Args):
     case_id: uuid.UUID
     event_id: uuid.UUID
-    reason: _short(1000) = None
+    reason: Reason = None
 
 
 async def create_case(context: MutationContext, args: CreateCase) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
@@ -64,7 +66,7 @@ class Change(Model):
     version = fields.BigIntField()
     entity = fields.CharField(max_length=16)
     entity_id = fields.CharField(max_length=64)
-    data = fields.JSONField()
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField()
     # Who may read it: the member whose case it is (or the user it is for),
     # the department handling the case, reference data for everyone, and
     # entries that only staff may see.

@@ -115,6 +115,5 @@ async def _acknowledged(device: Device, version: int) -> int:
         await AppliedMutation.filter(device_id=device.id, version__lte=version)
         .order_by("-seq")
         .first()
-        .values_list("seq", flat=True)
     )
-    return int(newest or 0)
+    return newest.seq if newest else 0

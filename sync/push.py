@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from itertools import pairwise
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
@@ -41,6 +42,7 @@ class Mutator:
 
 
 Registry = Mapping[str, Mutator]
+Status = Literal["applied", "duplicate", "rejected", "not_yet"]
 
 
 async def apply_batch(device: Device, user: Any, mutations: list[Mutation],
@@ -58,7 +60,7 @@ async def apply_batch(device: Device, user: Any, mutations: list[Mutation],
 
 
 def _check_contiguous(mutations: list[Mutation]) -> None:
-    for before, after in zip(mutations, mutations[1:], strict=False):
+    for before, after in pairwise(mutations):
         if after.seq != before.seq + 1:
             raise SyncError(
                 "batch_not_contiguous",
@@ -110,7 +112,7 @@ async def _apply_in(writer: Writer, device: Device, user: Any,
         )
 
     error = await _run_mutator(writer, device, user, mutation, registry)
-    status = "applied" if error is None else "rejected"
+    status: Status = "applied" if error is None else "rejected"
     await AppliedMutation.create(
         id=mutation.id,
         device_id=device.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 
 from quart import Blueprint, Response, current_app, request, send_file
 from quart_schema import tag
@@ -30,7 +31,7 @@ async def upload(sha256: str) -> tuple[dict[str, object], int]:
     if existing is not None:
         return _described(existing), 200
 
-    data = await request.get_data()
+    data = cast(bytes, await request.get_data(as_text=False))
     photos.check_hash(data, sha256)
     image = await photos.checked_image(data)
     root = current_app.config["SETTINGS"].photo_dir

@@ -14,7 +14,13 @@ from server.visibility import feed_scopes
 from sync import OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION
 from sync.cursor import Cursor, decode_cursor, encode_cursor
 from sync.models import Device
-from sync.protocol import ChangeOut, PullRequest, PullResponse, PushRequest, PushResponse
+from sync.protocol import (
+    ChangeOut,
+    PullRequest,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
 from sync.pull import read_page
 from sync.push import apply_batch
 
