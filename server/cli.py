@@ -10,6 +10,7 @@ import sys
 
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
+from tortoise.exceptions import BaseORMException as TortoiseError
 
 from server.config import ConfigError, Settings, load_settings
 
@@ -66,6 +67,8 @@ def _configure_logging(level: str) -> None:
 async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import create_app
 
+    if not await _database_opens(settings):
+        return 1
     if args.demo_if_empty:
         await _demo_if_empty(settings)
 
@@ -82,6 +85,21 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     log.info("staff API and OpenAPI: %s/openapi.json", settings.public_url)
     await hypercorn_serve(create_app(settings), config, shutdown_trigger=stop.wait)
     return 0
+
+
+async def _database_opens(settings: Settings) -> bool:
+    """Migrate and connect once before serving, so a bad database fails loudly."""
+    from server.config import redact
+    from server.db import close_database, open_database
+
+    try:
+        await open_database(settings)
+    except (OSError, ConnectionError, TortoiseError) as error:
+        sys.stderr.write(f"casehub: cannot open the database at "
+                         f"{redact(settings.database_url)}: {error}\n")
+        return False
+    await close_database()
+    return True
 
 
 async def _demo_if_empty(settings: Settings) -> None:

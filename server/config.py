@@ -100,11 +100,11 @@ def _check_database_url(url: str) -> None:
     if "://" not in url or scheme not in {"sqlite", "postgres", "postgresql"}:
         raise ConfigError(
             "CASEHUB_DATABASE_URL must start with sqlite:// or postgres://, "
-            f"got {_redact(url)!r}"
+            f"got {redact(url)!r}"
         )
     if scheme != "sqlite" and not urlsplit(url).hostname:
         raise ConfigError(
-            f"CASEHUB_DATABASE_URL names no database host: {_redact(url)!r}"
+            f"CASEHUB_DATABASE_URL names no database host: {redact(url)!r}"
         )
 
 
@@ -132,7 +132,7 @@ def _log_level(value: str) -> str:
     return level
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
     """Hide a password in a database URL before it reaches a message or a log."""
     parts = urlsplit(url)
     if parts.password:
