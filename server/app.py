@@ -13,7 +13,7 @@ from server.config import Settings, load_settings
 from server.db import close_database, open_database, server_key
 from server.errors import register_error_handlers
 from server.openapi import SECURITY_SCHEMES, RequiredBodyProvider
-from server.routes import devices, pages, photos, staff, sync_api
+from server.routes import devices, pages, photos, staff, staff_pages, sync_api
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         scalar_ui_path=None,
     )
     register_error_handlers(app)
-    for module in (sync_api, devices, photos, staff, pages):
+    for module in (sync_api, devices, photos, staff, staff_pages, pages):
         app.register_blueprint(module.blueprint)
 
     @app.before_serving
