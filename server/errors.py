@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from pydantic import ValidationError
-from quart import Quart, Response, jsonify, request
+from quart import Quart, Request, Response, jsonify, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -67,7 +67,25 @@ def problem(status: int, code: str, detail: str, field: str | None = None,
     return response
 
 
+class ProblemRequest(Request):
+    """A request whose unreadable JSON body is an `invalid_json` problem."""
+
+    async def get_json(self, force: bool = False, silent: bool = False,
+                       cache: bool = True) -> Any:
+        try:
+            return await super().get_json(force, silent, cache)
+        except RecursionError:
+            # The JSON parser gives up on deep nesting with RecursionError,
+            # which is not a ValueError, so Quart would let it become a 500.
+            raise ApiError(400, "invalid_json",
+                           "The body's JSON is nested too deeply.") from None
+
+    def on_json_loading_failed(self, error: Exception) -> Any:
+        raise ApiError(400, "invalid_json", f"The body is not valid JSON: {error}.")
+
+
 def register_error_handlers(app: Quart) -> None:
+    app.request_class = ProblemRequest
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(SyncError, _sync_error)
     app.register_error_handler(RequestSchemaValidationError, _schema_error)
@@ -92,8 +110,8 @@ async def _schema_error(error: RequestSchemaValidationError) -> Response:
     if isinstance(cause, ValidationError) and cause.errors():
         first = cause.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        return problem(422, "invalid_field", f"{where}: {first['msg']}",
-                       field=where or None)
+        detail = f"{where}: {first['msg']}" if where else str(first["msg"])
+        return problem(422, "invalid_field", detail, field=where or None)
     if isinstance(cause, UnicodeDecodeError):
         return await _not_utf8(cause)
     return problem(400, "invalid_json", "The body is not valid JSON.")
