@@ -57,6 +57,19 @@ def _codes_of(node: ast.AST) -> set[str]:
     }
 
 
+def feed_entities(*folders: str) -> set[str]:
+    """Every entity name the source writes onto the change feed."""
+    entities = set()
+    for folder in folders:
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if (isinstance(node, ast.Call)
+                        and getattr(node.func, "attr", None) == "record"
+                        and node.args and isinstance(node.args[0], ast.Constant)):
+                    entities.add(str(node.args[0].value))
+    return entities
+
+
 def http_error_codes() -> set[str]:
     """The codes server/errors.py gives plain HTTP errors, from its table."""
     source = (ROOT / "server" / "errors.py").read_text()
@@ -77,6 +90,14 @@ def test_every_mutation_is_in_the_sync_doc():
 
     assert len(REGISTRY) >= 5
     assert sorted(set(REGISTRY) - documented) == []
+
+
+def test_every_feed_entity_has_its_own_section():
+    headings = set(re.findall(r"^### (\S+)$", SYNC_DOC.read_text(), re.MULTILINE))
+
+    entities = feed_entities("server", "sync")
+    assert {"case", "event", "rejection"} <= entities
+    assert sorted(entities - headings) == []
 
 
 def test_every_setting_is_in_the_readme():
