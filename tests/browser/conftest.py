@@ -1,0 +1,157 @@
+"""A real casehub server and a real Chromium, for the member app's tests.
+
+Each test gets its own server on a free port, with a fresh SQLite database
+holding a small council, and its own copy of pwa/ so a test may change the
+app and watch the phone pick up the new version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, async_playwright
+
+from tests.factories import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update",
+    "--disable-sync",
+]
+
+SEED = """
+import asyncio, json
+from server.config import load_settings
+from server.db import close_database, open_database
+from server.enrollment import issue_code
+from tests.factories import make_council
+
+async def seed():
+    await open_database(load_settings())
+    council = await make_council()
+    codes = [await issue_code(member, None, 72) for member in council.members]
+    print(json.dumps({"codes": codes, "agent": council.agent.email,
+                      "trainer": council.trainer.email,
+                      "fly_tipping": council.fly_tipping.id}))
+    await close_database()
+
+asyncio.run(seed())
+"""
+
+# The server, with the app's files taken from the test's own copy of pwa/.
+SERVE = """
+import sys
+from pathlib import Path
+from server.routes import pages
+pages.PWA_DIR = Path(sys.argv[1])
+from server.cli import main
+raise SystemExit(main(["serve"]))
+"""
+
+@dataclass
+class Casehub:
+    url: str
+    data_dir: Path
+    pwa_dir: Path
+    seeded: dict[str, Any]
+
+    def code(self, member: int = 0) -> str:
+        return self.seeded["codes"][member]
+
+    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Read the server's database directly: what it really holds."""
+        with sqlite3.connect(self.data_dir / "casehub.db") as connection:
+            return connection.execute(sql, params).fetchall()
+
+    async def staff(self, email: str) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=self.url)
+        response = await client.post("/api/staff/session",
+                                     json={"email": email, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return client
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def casehub(tmp_path: Path) -> Iterator[Casehub]:
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    data_dir = tmp_path / "data"
+    pwa_dir = tmp_path / "pwa"
+    shutil.copytree(ROOT / "pwa", pwa_dir)
+    env = {**os.environ, "CASEHUB_DATA_DIR": str(data_dir),
+           "CASEHUB_BIND": f"127.0.0.1:{port}", "CASEHUB_PUBLIC_URL": url,
+           "CASEHUB_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    env.pop("CASEHUB_DATABASE_URL", None)
+
+    seeded = subprocess.run([sys.executable, "-c", SEED], cwd=ROOT, env=env,
+                            capture_output=True, text=True, check=True, timeout=60)
+    log = (tmp_path / "server.log").open("wb")
+    server = subprocess.Popen([sys.executable, "-c", SERVE, str(pwa_dir)], cwd=ROOT,
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_up(url, server, tmp_path / "server.log")
+        yield Casehub(url, data_dir, pwa_dir, json.loads(seeded.stdout))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"casehub exited: {log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("casehub did not answer /healthz within 30 s")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def context(browser: Browser, casehub: Casehub) -> AsyncIterator[BrowserContext]:
+    opened = await browser.new_context(base_url=casehub.url, viewport={"width": 360,
+                                                                       "height": 740})
+    opened.set_default_timeout(15_000)
+    yield opened
+    await opened.close()
