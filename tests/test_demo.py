@@ -1,0 +1,226 @@
+"""The demo council: realistic, repeatable, and on the feed like live work."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from server.config import Settings
+from server.db import close_database, open_database
+from server.demo import DEMO_PASSWORD, council_is_empty, load_demo
+from server.models import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    Category,
+    Department,
+    EventKind,
+    Role,
+    Status,
+    User,
+    Ward,
+)
+from tests.conftest import ENGINE, _pg_empty
+from tests.factories import pull_all
+
+SEED = 2026
+WARD_NAMES = {"Balmoral", "Black Mountain", "Botanic", "Castle", "Collin", "Court",
+              "Lisnasharragh", "Oldpark", "Ormiston", "Titanic"}
+
+
+async def test_demo_council_has_the_shape_of_a_real_one(db: Settings) -> None:
+    assert await council_is_empty()
+    summary = await load_demo(seed=SEED)
+    assert not await council_is_empty()
+
+    wards = await Ward.all()
+    assert {ward.name for ward in wards} == WARD_NAMES
+    members = await User.filter(role=Role.MEMBER)
+    assert len(members) == summary.members == 60
+    assert len({member.email for member in members}) == 60
+    assert all(re.fullmatch(r"[a-z]+\.[a-z]+@councillors\.example", member.email)
+               for member in members)
+    by_ward: dict[int | None, list[User]] = defaultdict(list)
+    for member in members:
+        by_ward[member.ward_id].append(member)
+    assert set(by_ward) == {ward.id for ward in wards}
+    for ward_members in by_ward.values():
+        assert 5 <= len(ward_members) <= 7
+        assert len({member.party_id for member in ward_members}) >= 2
+
+    roles = [user.role for user in await User.exclude(role=Role.MEMBER)]
+    assert roles.count(Role.HUB_AGENT) == 14
+    assert roles.count(Role.HUB_SUPERVISOR) == 2
+    assert roles.count(Role.TRAINER) == 2
+    assert roles.count(Role.ADMIN) == 1
+    trainers = {user.id for user in await User.filter(role=Role.TRAINER)}
+    assert {member.trainer_id for member in members} == trainers
+
+    departments = await Department.all().order_by("id")
+    assert departments[0].name == "Cleansing and Waste"
+    assert any(not d.uses_casehub and d.email for d in departments)
+    for department in departments:
+        officers = await User.filter(role=Role.DEPARTMENT_OFFICER,
+                                     department_id=department.id).count()
+        assert (1 <= officers <= 3) if department.uses_casehub else officers == 0
+
+    categories = await Category.all()
+    assert 12 <= len(categories) <= 15
+    department_ids = {department.id for department in departments}
+    assert all(category.department_id in department_ids for category in categories)
+    assert any(category.questions for category in categories)
+
+
+async def test_demo_cases_have_ordered_believable_histories(db: Settings) -> None:
+    summary = await load_demo(seed=SEED)
+    now = datetime.now(UTC)
+
+    cases = await Case.all().order_by("reference")
+    assert len(cases) == summary.cases >= 300
+    statuses = {case.status for case in cases}
+    assert {Status.SUBMITTED, Status.WITH_DEPARTMENT, Status.RESOLVED,
+            Status.CLOSED, Status.WITHDRAWN} <= statuses
+    versions = [case.version for case in cases]
+    assert versions == sorted(versions) and len(set(versions)) == len(versions)
+
+    enquiries = [case for case in cases if case.kind == CaseKind.MEMBER_ENQUIRY]
+    assert enquiries and all(case.due_at and case.due_at > case.created_at
+                             for case in enquiries)
+    assert any(case.constituent_name for case in cases)
+    assert any(case.constituent_name is None for case in cases)
+    for case in cases:
+        if case.latitude is not None:
+            assert 54.55 <= case.latitude <= 54.64
+            assert -6.02 <= case.longitude <= -5.86
+
+    timelines: dict[Any, list[CaseEvent]] = defaultdict(list)
+    for event in await CaseEvent.all().order_by("created_at"):
+        timelines[event.case_id].append(event)
+    assert sum(len(events) for events in timelines.values()) == summary.events
+    for case in cases:
+        events = timelines[case.id]
+        assert events[0].kind == EventKind.CREATED
+        assert events[0].created_at == case.created_at
+        assert events[-1].created_at == case.updated_at < now
+        assert len({event.created_at for event in events}) == len(events)
+        assert all(event.version == case.version for event in events)
+        assert _status_after(events) == case.status
+
+
+def _status_after(events: list[CaseEvent]) -> Status:
+    """Replay the status changes of a timeline, checking each starts right."""
+    status = Status.SUBMITTED
+    for event in events:
+        if event.kind == EventKind.STATUS_CHANGE:
+            assert event.data["from"] == status.value
+            status = Status(event.data["to"])
+    return status
+
+
+def test_the_same_seed_gives_the_same_council(template: str,
+                                              settings: Settings) -> None:
+    first = asyncio.run(_fingerprint(settings, seed=11))
+    _empty(template, settings)
+    again = asyncio.run(_fingerprint(settings, seed=11))
+    _empty(template, settings)
+    other = asyncio.run(_fingerprint(settings, seed=12))
+
+    assert first == again
+    assert first != other
+
+
+async def _fingerprint(settings: Settings, seed: int) -> list[Any]:
+    """Everything a seed decides: people, cases and timelines, without dates."""
+    await open_database(settings)
+    try:
+        await load_demo(seed=seed)
+        users = await User.all().order_by("id").values_list(
+            "email", "name", "role", "ward__name", "party__name", "trainer__email",
+            "department__name",
+        )
+        cases = await Case.all().order_by("reference").values_list(
+            "id", "reference", "member__email", "category__code", "kind", "status",
+            "description", "answers", "constituent_name", "latitude", "address",
+        )
+        events = [
+            (str(event.id), str(event.case_id), event.kind, event.author_id,
+             event.data, (event.created_at - event.case.created_at).total_seconds())
+            for event in await CaseEvent.all().prefetch_related("case")
+            .order_by("case__reference", "created_at")
+        ]
+        return [users, cases, events]
+    finally:
+        await close_database()
+
+
+def _empty(template: str, settings: Settings) -> None:
+    if ENGINE == "postgres":
+        asyncio.run(_pg_empty(template))
+    else:
+        shutil.copy(template, settings.data_dir / "casehub.db")
+
+
+async def test_a_demo_member_phone_receives_exactly_their_history(client) -> None:
+    summary = await load_demo(seed=SEED)
+    member = await User.get(email=summary.member_email)
+    response = await client.post("/api/devices/enroll", json={
+        "code": summary.enrollment_code, "device_name": "demo phone",
+    })
+    assert response.status_code == 201
+    token = (await response.get_json())["token"]
+
+    changes, _, _ = await pull_all(client, token)
+
+    own = await Case.filter(member_id=member.id)
+    assert own
+    visible = await CaseEvent.filter(case__member_id=member.id).exclude(
+        kind=EventKind.INTERNAL_NOTE
+    )
+    pulled: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for change in changes:
+        pulled[change["entity"]].append(change)
+    assert {c["id"] for c in pulled["case"]} == {str(case.id) for case in own}
+    assert {c["id"] for c in pulled["event"]} == {str(e.id) for e in visible}
+    assert all(c["data"]["kind"] != "internal_note" for c in pulled["event"])
+    assert len(pulled["ward"]) == summary.wards
+    assert len(pulled["department"]) == summary.departments
+    assert len(pulled["category"]) == summary.categories
+    statuses = {str(case.id): case.status.value for case in own}
+    assert all(c["data"]["status"] == statuses[c["id"]] for c in pulled["case"])
+
+    staff = await client.post("/api/staff/session", json={
+        "email": summary.agent_email, "password": DEMO_PASSWORD,
+    })
+    assert staff.status_code == 200
+
+
+def test_casehub_demo_loads_once_and_prints_how_to_sign_in(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("CASEHUB_")}
+    env["CASEHUB_DATA_DIR"] = str(tmp_path / "data")
+    command = [sys.executable, "-c",
+               "from server.cli import main; raise SystemExit(main(['demo']))"]
+    root = Path(__file__).resolve().parent.parent
+
+    first = subprocess.run(command, env=env, cwd=root, capture_output=True,
+                           text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "Member app:      http://127.0.0.1:8000/\n" in first.stdout
+    assert "http://127.0.0.1:8000/openapi.json" in first.stdout
+    assert DEMO_PASSWORD in first.stdout
+    assert re.search(r"enrollment code [A-Z0-9]{4}-[A-Z0-9]{4}", first.stdout)
+    assert re.search(r"hub agent +\S+@council\.example", first.stdout)
+
+    second = subprocess.run(command, env=env, cwd=root, capture_output=True,
+                            text=True, timeout=120)
+    assert second.returncode == 1
+    assert "already holds a council" in second.stderr
+    assert second.stdout == ""
