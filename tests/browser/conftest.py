@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,12 +79,14 @@ class Casehub:
         with sqlite3.connect(self.data_dir / "casehub.db") as connection:
             return connection.execute(sql, params).fetchall()
 
-    async def staff(self, email: str) -> httpx.AsyncClient:
-        client = httpx.AsyncClient(base_url=self.url)
-        response = await client.post("/api/staff/session",
-                                     json={"email": email, "password": PASSWORD})
-        assert response.status_code == 200, response.text
-        return client
+    @asynccontextmanager
+    async def staff(self, email: str) -> AsyncIterator[httpx.AsyncClient]:
+        """An HTTP client signed in as a member of staff."""
+        async with httpx.AsyncClient(base_url=self.url) as client:
+            response = await client.post("/api/staff/session",
+                                         json={"email": email, "password": PASSWORD})
+            assert response.status_code == 200, response.text
+            yield client
 
 
 def _free_port() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -84,3 +85,159 @@ async def test_cases_raised_offline_survive_a_reload_and_reach_the_server(
         ("Sofa by the bins", 1)]
     for width, height in casehub.query("SELECT width, height FROM photos"):
         assert max(width, height) == 2048
+
+
+async def open_case(page: Page, reference: str) -> None:
+    await nav(page, "My cases").click()
+    await page.locator("#case-list a", has_text=reference).click()
+    await expect(page.get_by_role("heading", name=reference)).to_be_visible()
+
+
+async def test_a_status_change_at_the_hub_reaches_the_phone(
+    context: BrowserContext, casehub: Casehub
+) -> None:
+    page = await context.new_page()
+    await join(page, casehub.code())
+    await raise_case(page, "Fridge on the footpath")
+    await synced(page)
+    [(reference,)] = casehub.query("SELECT reference FROM cases")
+
+    async with casehub.staff(casehub.seeded["agent"]) as agent:
+        response = await agent.post(f"/api/staff/cases/{reference}/status",
+                                    json={"status": "in_progress",
+                                          "note": "Crew booked for Friday"})
+        assert response.status_code == 200, response.text
+
+    await synced(page)
+    await open_case(page, reference)
+    await expect(page.locator("#case-status-text")).to_have_text("In progress")
+    await expect(page.locator("#timeline")).to_contain_text(
+        "Status changed to In progress: Crew booked for Friday")
+
+
+async def test_a_change_the_server_refuses_shows_its_reason(
+    context: BrowserContext, casehub: Casehub
+) -> None:
+    page = await context.new_page()
+    await join(page, casehub.code())
+    await raise_case(page, "Tyres in the alley")
+    await synced(page)
+    [(reference,)] = casehub.query("SELECT reference FROM cases")
+    await open_case(page, reference)
+
+    # The hub closes the case before the phone hears of it; the member's
+    # withdrawal then arrives too late.
+    async with casehub.staff(casehub.seeded["agent"]) as agent:
+        response = await agent.post(f"/api/staff/cases/{reference}/status",
+                                    json={"status": "closed"})
+        assert response.status_code == 200, response.text
+    await page.get_by_role("button", name="Withdraw case").click()
+    await synced(page)
+
+    reason = f"Not accepted: Members can withdraw an open case or reopen a " \
+             f"resolved one; case {reference} is closed."
+    await open_case(page, reference)
+    await expect(page.locator(".mark.rejected")).to_have_text(reason)
+    await expect(page.locator("#case-status-text")).to_have_text("Closed")
+    await nav(page, "My cases").click()
+    await expect(page.locator("#case-list .mark.rejected")).to_have_text(reason)
+
+
+async def test_two_tabs_send_each_change_once(
+    context: BrowserContext, casehub: Casehub
+) -> None:
+    first = await context.new_page()
+    await join(first, casehub.code())
+    second = await context.new_page()
+    await second.goto("/#cases")
+    await expect(second.get_by_role("heading", name="My cases")).to_be_visible()
+    sent: list[str] = []
+
+    def note_push(request: Any) -> None:
+        if request.url.endswith("/api/sync/push"):
+            sent.extend(m["id"] for m in request.post_data_json["mutations"])
+
+    # Only requests that reached the server: offline attempts fail on the phone.
+    context.on("requestfinished", note_push)
+    await context.set_offline(True)
+    await raise_case(first, "Trolleys in the river")
+    await raise_case(first, "Paint on the bus shelter")
+    await raise_case(second, "Glass on the cycle path")
+    await context.set_offline(False)
+
+    for page in (first, second):
+        await nav(page, "My cases").click()
+        await expect(page.locator("#case-list a", has_text="CH-")).to_have_count(
+            3, timeout=20_000)
+    assert casehub.query("SELECT count(*) FROM cases") == [(3,)]
+    assert casehub.query("SELECT count(*) FROM applied_mutations") == [(3,)]
+    assert len(sent) == len(set(sent)) == 3
+
+
+async def test_a_revoked_phone_wipes_its_data(
+    context: BrowserContext, casehub: Casehub
+) -> None:
+    page = await context.new_page()
+    await join(page, casehub.code())
+    await raise_case(page, "Abandoned car")
+    await synced(page)
+    [(device_id,)] = casehub.query("SELECT id FROM devices")
+
+    async with casehub.staff(casehub.seeded["trainer"]) as trainer:
+        response = await trainer.delete(f"/api/staff/devices/{device_id}")
+        assert response.status_code == 204, response.text
+    await nav(page, "Sync").click()
+    await page.get_by_role("button", name="Sync now").click()
+
+    await expect(page.get_by_role("heading", name="Join casehub")).to_be_visible()
+    await expect(page.get_by_role("alert")).to_contain_text(
+        "Everything on this phone has been removed.")
+    counts = await page.evaluate("""async () => {
+        const db = await new Promise((resolve, reject) => {
+            const opening = indexedDB.open("casehub");
+            opening.onsuccess = () => resolve(opening.result);
+            opening.onerror = () => reject(opening.error);
+        });
+        const count = (name) => new Promise((resolve) => {
+            const request = db.transaction(name).objectStore(name).count();
+            request.onsuccess = () => resolve(request.result);
+        });
+        const counts = {};
+        for (const name of db.objectStoreNames) counts[name] = await count(name);
+        db.close();
+        return counts;
+    }""")
+    assert counts == {"cases": 0, "events": 0, "meta": 0, "outbox": 0, "photos": 0,
+                      "reference": 0}
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Join casehub")).to_be_visible()
+
+
+async def test_a_new_version_is_offered_and_taken(
+    context: BrowserContext, casehub: Casehub
+) -> None:
+    page = await context.new_page()
+    await join(page, casehub.code())
+    before = await page.evaluate("caches.keys()")
+    assert len(before) == 1
+
+    stylesheet = casehub.pwa_dir / "app.css"
+    stylesheet.write_text(stylesheet.read_text() + "\n.new-version { color: red; }\n")
+    await page.evaluate("""async () => {
+        const registration = await navigator.serviceWorker.getRegistration();
+        await registration.update();
+    }""")
+    banner = page.locator("#update-banner")
+    await expect(banner).to_contain_text("A new version is ready.")
+    async with page.expect_navigation():
+        await banner.get_by_role("button", name="Update now").click()
+
+    await expect(page.get_by_role("heading", name="My cases")).to_be_visible()
+    after = await page.evaluate("caches.keys()")
+    assert len(after) == 1 and after != before
+    served = await page.evaluate("""async () => {
+        const cache = await caches.open((await caches.keys())[0]);
+        return (await cache.match("/app/app.css")).text();
+    }""")
+    assert ".new-version" in served
+    await expect(banner).to_be_hidden()
