@@ -77,7 +77,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
 def _parse_bind(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not port.isdecimal() or not 0 < int(port) < 65536:
         raise ConfigError(
             f"CASEHUB_BIND must be HOST:PORT with a port from 1 to 65535, "
             f"got {value!r}"
@@ -118,7 +118,7 @@ def _check_public_url(url: str) -> None:
 
 def _positive_int(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name, str(default))
-    if not raw.isdigit() or int(raw) < 1:
+    if not raw.isdecimal() or int(raw) < 1:
         raise ConfigError(f"{name} must be a whole number above 0, got {raw!r}")
     return int(raw)
 
