@@ -28,6 +28,7 @@ from server.models import (
 from server.workdays import calendar
 from sync.errors import NotYet, Rejected
 from sync.feed import Audience, Writer
+from sync.models import Change
 
 OPEN = frozenset({
     Status.SUBMITTED,
@@ -357,8 +358,26 @@ async def hand_off(writer: Writer, case: Case, actor: User, department: Departme
     await touch(writer, case)
     await _republish_events(writer, case)
     if previous is not None and previous != department.id:
+        await _forget_in_department(writer, case, previous)
         await narrow_department(previous)
     return event
+
+
+async def _forget_in_department(writer: Writer, case: Case,
+                                department_id: int) -> None:
+    """Take a case's feed entries out of the sight of a department it left.
+
+    Otherwise the department's officers, starting their feed again, would
+    read the case back from the entries written while it was theirs, or from
+    the hand-off itself, written before the case changed hands.
+    """
+    events = await CaseEvent.filter(case_id=case.id)
+    entity_ids = {str(case.id), *(str(event.id) for event in events)}
+    await Change.filter(department_id=department_id,
+                        entity_id__in=list(entity_ids)).update(department_id=None)
+    for change in writer.changes:
+        if change.department_id == department_id and change.entity_id in entity_ids:
+            change.department_id = None
 
 
 async def narrow_department(department_id: int) -> None:
