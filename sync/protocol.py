@@ -28,7 +28,7 @@ class Mutation(Strict):
 
 
 class PushRequest(Strict):
-    protocol: int = Field(ge=1, description="The sync protocol the app speaks.")
+    protocol: int = Field(description="The sync protocol the app speaks.")
     app_version: str | None = Field(default=None, max_length=32)
     mutations: list[Mutation] = Field(max_length=MAX_BATCH)
 
@@ -37,6 +37,9 @@ class MutationError(BaseModel):
     code: str
     detail: str
     field: str | None = None
+    missing: list[str] | None = Field(
+        default=None, description="For not_yet: the photos still to upload."
+    )
 
 
 class MutationResult(BaseModel):
@@ -52,7 +55,7 @@ class PushResponse(BaseModel):
 
 
 class PullRequest(Strict):
-    protocol: int = Field(ge=1)
+    protocol: int
     cursor: str | None = Field(default=None, max_length=200)
     limit: int = Field(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE)
     app_version: str | None = Field(default=None, max_length=32)

@@ -86,7 +86,8 @@ async def _apply_one(device: Device, user: Any, mutation: Mutation,
             id=mutation.id,
             seq=mutation.seq,
             status="not_yet",
-            error=MutationError(code=wait.code, detail=wait.detail),
+            error=MutationError(code=wait.code, detail=wait.detail,
+                                missing=wait.extra.get("missing")),
         )
 
 
