@@ -1,0 +1,120 @@
+"""Real servers in subprocesses: casehub itself, and a bare Quart baseline.
+
+Both are served the same way, by Hypercorn in one process, so the difference
+between their figures is what casehub does with a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def casehub_command() -> list[str]:
+    return [sys.executable, "-c",
+            "from server.cli import main; raise SystemExit(main(['serve']))"]
+
+
+def bare_command(port: int) -> list[str]:
+    return [sys.executable, "-c",
+            f"from bench.servers import serve_bare; serve_bare({port})"]
+
+
+@contextmanager
+def running(command: list[str], port: int, log: Path,
+            env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run a server until the block ends; yields its base URL once it answers."""
+    url = f"http://127.0.0.1:{port}"
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=ROOT, env=environment,
+                                   stdout=output, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_healthy(process, url, log)
+            yield url
+        finally:
+            _stop(process)
+
+
+def _wait_until_healthy(process: subprocess.Popen[bytes], url: str,
+                        log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited at start-up:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not answer within {STARTUP_SECONDS} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+# The baseline: one endpoint that reads the push body and answers alike.
+
+def bare_app() -> Any:
+    from quart import Quart, request
+
+    app = Quart(__name__)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/api/sync/push")
+    async def push() -> dict[str, Any]:
+        body = await request.get_json()
+        results = [{"id": m["id"], "seq": m["seq"], "status": "applied",
+                    "error": None} for m in body["mutations"]]
+        return {"results": results, "last_seq": results[-1]["seq"]}
+
+    return app
+
+
+def serve_bare(port: int) -> None:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        await serve(bare_app(), config, shutdown_trigger=stop.wait)
+
+    asyncio.run(main())

@@ -1,0 +1,104 @@
+"""The benchmarks, run small, so that they keep working between real runs."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bench import pull_scaling, push_throughput
+from bench.__main__ import main as bench_main
+
+
+def count(database: Path, sql: str, *params: object) -> int:
+    connection = sqlite3.connect(database)
+    try:
+        return int(connection.execute(sql, params).fetchone()[0])
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def feeds(tmp_path_factory: pytest.TempPathFactory) -> tuple[pull_scaling.Feed, ...]:
+    folder = tmp_path_factory.mktemp("feeds")
+    return (pull_scaling.cached_feed(800, folder),
+            pull_scaling.cached_feed(2000, folder))
+
+
+def test_feed_database_holds_what_it_claims(feeds):
+    reference_rows = (len(pull_scaling.DEPARTMENTS) + len(pull_scaling.CATEGORIES)
+                      + 10)
+    for feed in feeds:
+        db = feed.path
+        assert count(db, "SELECT count(*) FROM case_events") == feed.events
+        assert feed.path.name.startswith(f"feed-{feed.events}-")
+        assert count(db, "SELECT count(*) FROM changes") == feed.changes
+        assert feed.changes == 2 * feed.events + reference_rows
+        assert count(db, "SELECT count(*) FROM cases") == feed.cases
+        assert count(db, "SELECT count(DISTINCT member_id) FROM cases") == 60
+        assert (count(db, "SELECT count(*) FROM applied_mutations")
+                == feed.applied_mutations > 0)
+        assert count(db, "SELECT max(version) FROM changes") == count(
+            db, "SELECT version FROM sync_state WHERE id = 1")
+
+        waiting = count(
+            db, "SELECT count(*) FROM changes WHERE version > ? AND"
+            " ((member_id = ? AND staff_only = 0) OR public = 1)",
+            feed.cursor_version, feed.member_id)
+        assert waiting == pull_scaling.NEW_CHANGES
+    assert feeds[1].events > feeds[0].events
+
+
+def test_feed_database_is_built_once(feeds, tmp_path):
+    small = feeds[0]
+    built_at = small.path.stat().st_mtime_ns
+
+    again = pull_scaling.cached_feed(small.events, small.path.parent)
+
+    assert again == small
+    assert small.path.stat().st_mtime_ns == built_at
+
+
+def test_pull_is_timed_in_both_databases(feeds, capsys):
+    small, large = feeds
+
+    result = pull_scaling.measure(small, large, repetitions=6, rounds=2)
+    lines = list(pull_scaling.report(result))
+
+    for what in ("read_page", "pull endpoint"):
+        for timing in result.timings[what]:
+            assert len(timing.samples) == 12
+            assert 0 < timing.median <= timing.p90 < 5
+        assert result.ratio(what) > 0
+    assert any("ratio of medians" in line for line in lines)
+
+
+def test_push_counts_what_the_server_stored(tmp_path):
+    plan = push_throughput.Plan(devices=2, batches=2, batch_size=10)
+
+    result = push_throughput.measure(plan, tmp_path)
+    push_throughput.check(result)
+
+    assert result.casehub.mutations == result.bare.mutations == 40
+    assert result.casehub.requests == result.bare.requests == 4
+    assert result.stored.applied == 40
+    assert result.stored.cases + result.stored.notes == 40
+    assert result.stored.cases >= 2
+    assert result.casehub.per_second > 0 and result.bare.per_second > 0
+
+
+def test_push_check_refuses_a_short_count(tmp_path):
+    plan = push_throughput.Plan(devices=1, batches=1, batch_size=5)
+    drive = push_throughput.Drive(seconds=1, requests=1, mutations=5,
+                                  statuses={"applied": 5}, creates=5)
+    short = push_throughput.Stored(applied=4, cases=5, notes=0)
+
+    with pytest.raises(RuntimeError, match="holds"):
+        push_throughput.check(push_throughput.Result(plan, drive, drive, short))
+
+
+def test_unknown_benchmark_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        bench_main(["warp"])
+    assert "no benchmark named warp" in capsys.readouterr().err
