@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.async_api import BrowserContext, Locator, Page, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.browser.conftest import Casehub
 
@@ -241,3 +241,61 @@ async def test_a_new_version_is_offered_and_taken(
     }""")
     assert ".new-version" in served
     await expect(banner).to_be_hidden()
+
+
+async def test_every_screen_fits_a_small_phone_and_names_its_fields(
+    browser: Browser, casehub: Casehub
+) -> None:
+    context = await browser.new_context(base_url=casehub.url,
+                                        viewport={"width": 320, "height": 640})
+    problems: list[str] = []
+    context.on("weberror", lambda error: problems.append(str(error.error)))
+    page = await context.new_page()
+    page.on("console", lambda message: message.type == "error"
+            and problems.append(message.text))
+    await join(page, casehub.code())
+    await raise_case(page, "Leaves blocking the drain")
+
+    for route in ("#cases", "#raise", "#sync", "#settings", "#join"):
+        await page.goto(f"/{route}")
+        await expect(page.locator("main h1")).to_be_focused()
+        fits = await page.evaluate(
+            "() => document.documentElement.scrollWidth <= innerWidth")
+        unlabelled = await page.evaluate("""() => [...document.querySelectorAll(
+            "main input, main select, main textarea")]
+            .filter((field) => field.labels.length === 0)
+            .map((field) => field.id || field.name)""")
+        assert fits, f"{route} scrolls sideways at 320 px"
+        assert unlabelled == [], f"{route} has fields with no label: {unlabelled}"
+
+    await page.goto("/#raise")
+    await page.get_by_role("button", name="Save case").click()
+    summary = page.locator(".error-summary")
+    await expect(summary).to_be_focused()
+    await expect(summary).to_contain_text("Category: Choose a category.")
+    await expect(summary).to_contain_text("What is the problem?: Describe the problem.")
+    await expect(page.get_by_label("Category")).to_have_attribute("aria-invalid",
+                                                                  "true")
+    assert problems == []
+    await context.close()
+
+
+async def test_the_app_can_be_installed(context: BrowserContext,
+                                        casehub: Casehub) -> None:
+    page = await context.new_page()
+    await page.goto("/")
+    manifest_url = await page.locator("link[rel=manifest]").get_attribute("href")
+    response = await page.request.get(manifest_url)
+    assert response.headers["content-type"] == "application/manifest+json"
+    manifest = await response.json()
+    assert manifest["display"] == "standalone"
+    assert manifest["start_url"].startswith("/")
+    sizes = {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in manifest["icons"]:
+        fetched = await page.request.get(icon["src"])
+        assert fetched.headers["content-type"] == "image/png"
+
+    worker = await page.request.get("/service-worker.js")
+    assert worker.headers["cache-control"] == "no-cache"
+    assert "default-src 'self'" in worker.headers["content-security-policy"]
