@@ -31,12 +31,19 @@ async def join(page: Page, code: str) -> None:
     await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
-async def raise_case(page: Page, description: str, photos: list[Path] = ()) -> None:
+async def raise_case(page: Page, description: str, photos: list[Path] = (),
+                     gps: bool = False) -> None:
     await nav(page, "Raise a case").click()
     await page.get_by_label("Category").select_option(label="Fly-tipping")
     await page.get_by_label("What was dumped").select_option("Mattress")
     await page.get_by_label("What is the problem?").fill(description)
-    await page.get_by_label("Or type the address or a landmark").fill("Botanic Avenue")
+    if gps:
+        await page.get_by_role("button", name="Use my location").click()
+        await expect(page.locator("#raise-gps-status")).to_have_text(
+            "Location found, to within 12 m.")
+    else:
+        await page.get_by_label("Or type the address or a landmark").fill(
+            "Botanic Avenue")
     if photos:
         await page.get_by_label("Take or choose photos").set_input_files(list(photos))
         await expect(page.locator("#raise-photo-status")).to_have_text(
@@ -96,11 +103,16 @@ async def open_case(page: Page, reference: str) -> None:
 async def test_a_status_change_at_the_hub_reaches_the_phone(
     context: BrowserContext, casehub: Casehub
 ) -> None:
+    await context.grant_permissions(["geolocation"])
+    await context.set_geolocation({"latitude": 54.5842, "longitude": -5.9335,
+                                   "accuracy": 12})
     page = await context.new_page()
     await join(page, casehub.code())
-    await raise_case(page, "Fridge on the footpath")
+    await raise_case(page, "Fridge on the footpath", gps=True)
     await synced(page)
-    [(reference,)] = casehub.query("SELECT reference FROM cases")
+    [(reference, latitude, accuracy)] = casehub.query(
+        "SELECT reference, latitude, location_accuracy FROM cases")
+    assert (latitude, accuracy) == (54.5842, 12)
 
     async with casehub.staff(casehub.seeded["agent"]) as agent:
         response = await agent.post(f"/api/staff/cases/{reference}/status",
@@ -299,3 +311,57 @@ async def test_the_app_can_be_installed(context: BrowserContext,
     worker = await page.request.get("/service-worker.js")
     assert worker.headers["cache-control"] == "no-cache"
     assert "default-src 'self'" in worker.headers["content-security-policy"]
+
+
+async def test_the_outbox_is_renumbered_when_the_server_expects_another_number(
+    context: BrowserContext, casehub: Casehub
+) -> None:
+    page = await context.new_page()
+    await join(page, casehub.code())
+    await context.set_offline(True)
+    await raise_case(page, "Skip blocking the pavement")
+    await page.evaluate("""async () => {
+        const db = await new Promise((resolve) => {
+            const opening = indexedDB.open("casehub");
+            opening.onsuccess = () => resolve(opening.result);
+        });
+        const tx = db.transaction(["outbox", "meta"], "readwrite");
+        const outbox = tx.objectStore("outbox");
+        outbox.getAll().onsuccess = (event) => {
+            for (const entry of event.target.result) {
+                outbox.delete(entry.seq);
+                outbox.put({ ...entry, seq: entry.seq + 6 });
+            }
+        };
+        tx.objectStore("meta").put(8, "next_seq");
+        await new Promise((resolve) => { tx.oncomplete = resolve; });
+        db.close();
+    }""")
+
+    await context.set_offline(False)
+    await synced(page)
+    assert casehub.query("SELECT seq, status FROM applied_mutations") == [
+        (1, "applied")]
+    await raise_case(page, "Second skip, same street")
+    await synced(page)
+    assert casehub.query("SELECT seq FROM applied_mutations ORDER BY seq") == [
+        (1,), (2,)]
+
+
+async def test_signing_out_warns_about_unsent_changes(
+    context: BrowserContext, casehub: Casehub
+) -> None:
+    page = await context.new_page()
+    await join(page, casehub.code())
+    await context.set_offline(True)
+    await raise_case(page, "Graffiti on the library")
+
+    await nav(page, "Settings").click()
+    await page.get_by_role("button", name="Sign out of this phone").click()
+    await expect(page.locator("#sign-out-warning")).to_have_text(
+        "1 change has not been sent yet and will be lost. Sync first, or press "
+        "again to sign out anyway.")
+    await expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+
+    await page.get_by_role("button", name="Sign out and lose unsent changes").click()
+    await expect(page.get_by_role("heading", name="Join casehub")).to_be_visible()
