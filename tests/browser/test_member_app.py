@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -365,3 +366,35 @@ async def test_signing_out_warns_about_unsent_changes(
 
     await page.get_by_role("button", name="Sign out and lose unsent changes").click()
     await expect(page.get_by_role("heading", name="Join casehub")).to_be_visible()
+
+
+async def test_the_worker_sends_the_outbox_with_no_page_open(
+    context: BrowserContext, casehub: Casehub
+) -> None:
+    page = await context.new_page()
+    await join(page, casehub.code())
+    await context.set_offline(True)
+    await raise_case(page, "Bollard knocked over")
+    await page.close()
+    await context.set_offline(False)
+
+    blank = await context.new_page()
+    devtools = await context.new_cdp_session(blank)
+    registrations: list[str] = []
+    devtools.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations
+                .extend(r["registrationId"] for r in event["registrations"]
+                        if r["scopeURL"] == f"{casehub.url}/"))
+    await devtools.send("ServiceWorker.enable")
+    for _ in range(50):
+        if registrations:
+            break
+        await asyncio.sleep(0.1)
+    await devtools.send("ServiceWorker.dispatchSyncEvent", {
+        "origin": casehub.url, "registrationId": registrations[0],
+        "tag": "casehub-sync", "lastChance": False})
+
+    for _ in range(100):
+        if casehub.query("SELECT count(*) FROM cases") == [(1,)]:
+            break
+        await asyncio.sleep(0.1)
+    assert casehub.query("SELECT description FROM cases") == [("Bollard knocked over",)]
