@@ -95,8 +95,9 @@ CLOSINGS = ("No further contact; closing.", None)
 
 
 async def write_casework(rng: random.Random, cast: Cast,
-                    departments: dict[str, Department],
-                    categories: list[Category]) -> tuple[int, int]:
+                         departments: dict[str, Department],
+                         categories: list[Category]) -> tuple[int, int]:
+    """Cases raised over the last half year, oldest first; their counts."""
     now = datetime.now(UTC).replace(microsecond=0)
     horizon = now - timedelta(minutes=5)
     count = rng.randint(300, 400)
