@@ -12,8 +12,17 @@ from server import workdays
 from server.config import Settings, load_settings
 from server.db import close_database, open_database, server_key
 from server.errors import register_error_handlers
+from server.notifications import worker as push_worker
 from server.openapi import SECURITY_SCHEMES, RequiredBodyProvider
-from server.routes import devices, pages, photos, staff, staff_pages, sync_api
+from server.routes import (
+    devices,
+    pages,
+    photos,
+    push,
+    staff,
+    staff_pages,
+    sync_api,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         scalar_ui_path=None,
     )
     register_error_handlers(app)
-    for module in (sync_api, devices, photos, staff, staff_pages, pages):
+    for module in (sync_api, devices, photos, push, staff, staff_pages, pages):
         app.register_blueprint(module.blueprint)
 
     @app.before_serving
@@ -65,10 +74,12 @@ def create_app(settings: Settings | None = None) -> Quart:
         workdays.configure(settings.holidays_country, settings.holidays_subdiv)
         app.config["CURSOR_KEY"] = await server_key("cursor")
         app.secret_key = (await server_key("session")).hex()
+        app.config["PUSH_WORKER"] = push_worker.start(settings)
         log.info("casehub %s serving at %s", VERSION, settings.public_url)
 
     @app.after_serving
     async def shutdown() -> None:
+        await push_worker.stop(app.config.get("PUSH_WORKER"))
         await close_database()
 
     @app.after_request

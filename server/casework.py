@@ -25,6 +25,7 @@ from server.models import (
     Status,
     User,
 )
+from server.notifications import alerts
 from server.workdays import calendar
 from sync.errors import NotYet, Rejected
 from sync.feed import Audience, Writer
@@ -277,6 +278,7 @@ async def reply(writer: Writer, case: Case, author: User, text: str,
     event = await add_event(writer, case, author, EventKind.REPLY, {"text": text},
                             event_id)
     await touch(writer, case)
+    await alerts.replied(writer, case, author, event)
     return event
 
 
@@ -313,6 +315,7 @@ async def change_status(writer: Writer, case: Case, actor: User, to: Status,
                             event_id, client_time)
     case.status = to
     await touch(writer, case)
+    await alerts.status_changed(writer, case, actor, to, event)
     return event
 
 
@@ -357,6 +360,7 @@ async def hand_off(writer: Writer, case: Case, actor: User, department: Departme
         case.status = Status.WITH_DEPARTMENT
     await touch(writer, case)
     await _republish_events(writer, case)
+    await alerts.handed_off(writer, case, department, event)
     if previous is not None and previous != department.id:
         await _forget_in_department(writer, case, previous)
         await narrow_department(previous)

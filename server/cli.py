@@ -57,6 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+    push_worker = commands.add_parser(
+        "push-worker", help="send queued push alerts (without serving the API)"
+    )
+    push_worker.set_defaults(run=_push_worker)
+
+    rotate = commands.add_parser(
+        "rotate-vapid",
+        help="make a new push key pair; phones subscribe again on their next start",
+    )
+    rotate.set_defaults(run=_rotate_vapid)
+
 def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level,
@@ -169,5 +180,39 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 def _say(text: str) -> None:
     """Output meant for the person at the terminal, not the log."""
+async def _push_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from server.db import close_database, open_database
+    from server.notifications import vapid
+    from server.notifications.worker import PushWorker
+
+    await open_database(settings)
+    vapid.load_or_create(settings.data_dir)
+    task = asyncio.create_task(PushWorker(settings).run())
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await close_database()
+    return 0
+
+
+async def _rotate_vapid(settings: Settings, args: argparse.Namespace) -> int:
+    from server.db import close_database, open_database
+    from server.notifications import vapid
+
+    await open_database(settings)
+    try:
+        key, dropped = await vapid.rotate_and_drop(settings.data_dir)
+    finally:
+        await close_database()
+    _say(f"New push key {key.key_id}. Dropped {dropped} subscriptions made with "
+         "the old key; phones subscribe again when they next start.\n")
+    return 0
+
+
     sys.stdout.write(text)
     sys.stdout.flush()

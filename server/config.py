@@ -20,7 +20,27 @@ SETTINGS_DOC = {
     "CASEHUB_ENROLLMENT_HOURS": "How long an enrollment code stays valid (72).",
     "CASEHUB_HOLIDAYS": "Bank holiday calendar as COUNTRY or COUNTRY-SUBDIV (GB-NIR).",
     "CASEHUB_LOG_LEVEL": "Logging level: DEBUG, INFO, WARNING or ERROR (INFO).",
+    "CASEHUB_PUSH_HOSTS": (
+        "Comma-separated host suffixes of the push services phones may subscribe "
+        "with (fcm.googleapis.com,push.services.mozilla.com,push.apple.com,"
+        "notify.windows.com). A loopback address listed here may use http."
+    ),
+    "CASEHUB_VAPID_CONTACT": (
+        "The mailto: or https: contact push services see in every alert (the "
+        "public URL when it is https, else mailto:admin@localhost)."
+    ),
+    "CASEHUB_PUSH_WORKER": (
+        "on or off: whether the server sends push alerts itself (on). Turn it off "
+        "when 'casehub push-worker' runs separately."
+    ),
 }
+
+PUSH_HOSTS = (
+    "fcm.googleapis.com",
+    "push.services.mozilla.com",
+    "push.apple.com",
+    "notify.windows.com",
+)
 
 
 class ConfigError(ValueError):
@@ -38,6 +58,9 @@ class Settings:
     holidays_country: str
     holidays_subdiv: str | None
     log_level: str
+    push_hosts: tuple[str, ...] = PUSH_HOSTS
+    vapid_contact: str = "mailto:admin@localhost"
+    push_worker: bool = True
 
     @property
     def photo_dir(self) -> Path:
@@ -59,9 +82,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     host, port = _parse_bind(env.get("CASEHUB_BIND", "127.0.0.1:8000"))
     public_url = env.get("CASEHUB_PUBLIC_URL") or f"http://{host}:{port}"
     country, subdiv = _parse_holidays(env.get("CASEHUB_HOLIDAYS", "GB-NIR"))
+    contact = env.get("CASEHUB_VAPID_CONTACT") or _default_contact(public_url)
 
     _check_database_url(database_url)
     _check_public_url(public_url)
+    _check_vapid_contact(contact)
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -72,6 +97,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         holidays_country=country,
         holidays_subdiv=subdiv,
         log_level=_log_level(env.get("CASEHUB_LOG_LEVEL", "INFO")),
+        push_hosts=_push_hosts(env.get("CASEHUB_PUSH_HOSTS")),
+        vapid_contact=contact,
+        push_worker=_on_or_off(env, "CASEHUB_PUSH_WORKER", True),
     )
 
 
@@ -114,6 +142,43 @@ def _check_public_url(url: str) -> None:
         raise ConfigError(
             f"CASEHUB_PUBLIC_URL must be an http:// or https:// address, got {url!r}"
         )
+
+
+def _default_contact(public_url: str) -> str:
+    if public_url.startswith("https://"):
+        return public_url.rstrip("/")
+    return "mailto:admin@localhost"
+
+
+def _check_vapid_contact(contact: str) -> None:
+    scheme, _, rest = contact.partition(":")
+    if scheme not in {"mailto", "https"} or not rest.strip("/"):
+        raise ConfigError(
+            "CASEHUB_VAPID_CONTACT must be a mailto: or https: address, "
+            f"got {contact!r}"
+        )
+
+
+def _push_hosts(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return PUSH_HOSTS
+    hosts = tuple(
+        host.strip().lower().lstrip(".") for host in value.split(",") if host.strip()
+    )
+    for host in hosts:
+        if "/" in host or ":" in host or " " in host:
+            raise ConfigError(
+                "CASEHUB_PUSH_HOSTS must list host names or addresses without "
+                f"scheme or port, got {host!r}"
+            )
+    return hosts
+
+
+def _on_or_off(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "on" if default else "off").strip().lower()
+    if raw not in {"on", "off"}:
+        raise ConfigError(f"{name} must be on or off, got {raw!r}")
+    return raw == "on"
 
 
 def _positive_int(env: dict[str, str], name: str, default: int) -> int:

@@ -15,7 +15,7 @@ from sync.models import SyncState
 
 log = logging.getLogger(__name__)
 
-MODEL_MODULES = ["server.models", "sync.models"]
+MODEL_MODULES = ["server.models", "sync.models", "server.notifications.models"]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from server import casework
 from server.casework import Constituent, Location, NewCase
 from server.models import Case, CaseKind, Priority, Status
+from server.notifications import preferences
+from server.notifications.models import AlertKind
 from sync.errors import Rejected
 from sync.push import MutationContext, Mutator
 
@@ -75,6 +77,12 @@ class ChangeOwnStatus(Args):
     reason: Reason = None
 
 
+class AlertSettings(Args):
+    alerts: dict[AlertKind, bool] = Field(
+        min_length=1, description="For each kind of alert, whether to send it."
+    )
+
+
 async def create_case(context: MutationContext, args: CreateCase) -> None:
     located = args.location
     if (located.latitude is None) != (located.longitude is None):
@@ -126,6 +134,10 @@ async def reopen(context: MutationContext, args: ChangeOwnStatus) -> None:
                                  context.mutation.client_time)
 
 
+async def choose_alerts(context: MutationContext, args: AlertSettings) -> None:
+    await preferences.choose(context.writer, context.user.id, args.alerts)
+
+
 async def _visible_case(context: MutationContext, case_id: uuid.UUID) -> Case:
     case = await Case.get_or_none(id=case_id)
     if case is None or not casework.can_see(context.user, case):
@@ -140,4 +152,5 @@ REGISTRY: dict[str, Mutator] = {
     "case.photo": Mutator(AddPhoto, add_photo),
     "case.withdraw": Mutator(ChangeOwnStatus, withdraw),
     "case.reopen": Mutator(ChangeOwnStatus, reopen),
+    "settings.alerts": Mutator(AlertSettings, choose_alerts),
 }

@@ -1,0 +1,1 @@
+"""Web Push alerts that tell members how their cases are moving."""

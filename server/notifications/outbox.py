@@ -1,0 +1,78 @@
+"""Queueing alerts in the transaction of the change that causes them.
+
+A change and its alerts commit together or not at all; the worker sends
+them afterwards, outside any transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from server.notifications import payload, preferences
+from server.notifications.models import (
+    AlertKind,
+    Delivery,
+    Notification,
+    PushSubscription,
+)
+
+log = logging.getLogger(__name__)
+
+_listeners: set[Callable[[], None]] = set()
+
+
+def listen(wake: Callable[[], None]) -> None:
+    """Call `wake` whenever alerts are queued in this process."""
+    _listeners.add(wake)
+
+
+def stop_listening(wake: Callable[[], None]) -> None:
+    _listeners.discard(wake)
+
+
+def _wake_workers() -> None:
+    for wake in list(_listeners):
+        wake()
+
+
+async def enqueue(connection: BaseDBAsyncClient, member_id: int, case_id: uuid.UUID,
+                  reference: str, kind: AlertKind, cause: str,
+                  detail: dict[str, Any] | None = None) -> int:
+    """Queue one alert for every subscribed device of a member who wants it.
+
+    `cause` names what happened (an event id, or a due-date check), and with
+    the device makes the delivery key that keeps an alert from being queued
+    twice. Returns how many were queued.
+    """
+    if kind not in await preferences.wanted(member_id, connection):
+        return 0
+    devices = await PushSubscription.filter(user_id=member_id).using_db(connection)
+    if not devices:
+        return 0
+
+    moment = datetime.now(UTC)
+    message = payload.build(uuid.uuid4().hex, kind, case_id, reference,
+                            detail or {}, moment.isoformat(timespec="seconds"))
+    rows = [
+        Notification(
+            subscription_id=device.id,
+            delivery_key=f"{kind.value}:{cause}:{device.id}",
+            case_id=case_id,
+            kind=kind,
+            payload=message,
+            urgency=payload.urgency(kind),
+            status=Delivery.PENDING,
+            next_attempt_at=moment,
+            created_at=moment,
+        )
+        for device in devices
+    ]
+    await Notification.bulk_create(rows, using_db=connection)
+    _wake_workers()
+    return len(rows)
