@@ -35,7 +35,15 @@ const SCREENS = {
   settings: () => settingsScreen(),
 };
 
-async function render() {
+let drawing = Promise.resolve();
+
+/** Draw the screen; draws run one after another so none undoes another. */
+function render() {
+  drawing = drawing.then(draw, draw);
+  return drawing;
+}
+
+async function draw() {
   const db = await database();
   const token = await db.get("meta", "token");
   let where = route();
@@ -51,9 +59,12 @@ async function render() {
 
   const moved = location.hash !== shownRoute;
   shownRoute = location.hash;
-  main.replaceChildren(...[await SCREENS[where.name](where)].flat(Infinity)
-    .filter(Boolean));
-  if (moved) main.querySelector("h1")?.focus();
+  const focused = document.activeElement;
+  const content = [await SCREENS[where.name](where)].flat(Infinity).filter(Boolean);
+  main.replaceChildren(...content);
+  // A new screen starts at its heading; a refreshed one keeps the member's place.
+  if (moved || focused?.tagName === "H1") main.querySelector("h1")?.focus();
+  else if (focused?.id && !focused.isConnected) document.getElementById(focused.id)?.focus();
   await showPending(db);
 }
 

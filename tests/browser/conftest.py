@@ -95,28 +95,46 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _env(data_dir: Path, port: int) -> dict[str, str]:
+    env = {**os.environ, "CASEHUB_DATA_DIR": str(data_dir),
+           "CASEHUB_BIND": f"127.0.0.1:{port}",
+           "CASEHUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
+           "CASEHUB_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    env.pop("CASEHUB_DATABASE_URL", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def seeded_council(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, Any]]:
+    """A data folder with the council and unused codes: made once, copied per test."""
+    data_dir = tmp_path_factory.mktemp("council")
+    made = subprocess.run([sys.executable, "-c", SEED], cwd=ROOT,
+                          env=_env(data_dir, 8000), capture_output=True, text=True,
+                          check=True, timeout=120)
+    return data_dir, json.loads(made.stdout)
+
+
 @pytest.fixture
-def casehub(tmp_path: Path) -> Iterator[Casehub]:
+def casehub(tmp_path: Path,
+            seeded_council: tuple[Path, dict[str, Any]]) -> Iterator[Casehub]:
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     data_dir = tmp_path / "data"
     pwa_dir = tmp_path / "pwa"
+    shutil.copytree(seeded_council[0], data_dir)
     shutil.copytree(ROOT / "pwa", pwa_dir)
-    env = {**os.environ, "CASEHUB_DATA_DIR": str(data_dir),
-           "CASEHUB_BIND": f"127.0.0.1:{port}", "CASEHUB_PUBLIC_URL": url,
-           "CASEHUB_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
-    env.pop("CASEHUB_DATABASE_URL", None)
 
-    seeded = subprocess.run([sys.executable, "-c", SEED], cwd=ROOT, env=env,
-                            capture_output=True, text=True, check=True, timeout=60)
     log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen([sys.executable, "-c", SERVE, str(pwa_dir)], cwd=ROOT,
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
+                              env=_env(data_dir, port), stdout=log,
+                              stderr=subprocess.STDOUT)
     try:
         _wait_until_up(url, server, tmp_path / "server.log")
-        yield Casehub(url, data_dir, pwa_dir, json.loads(seeded.stdout))
+        yield Casehub(url, data_dir, pwa_dir, seeded_council[1])
     finally:
         server.terminate()
         try:
