@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import re
 from pathlib import Path
 
+from server.cli import _parser
 from server.config import SETTINGS_DOC
 from server.mutators import REGISTRY
 
@@ -114,6 +116,16 @@ def test_every_error_code_is_in_the_sync_doc():
     assert {"mutation_gap", "photo_missing", "invalid_cursor",
             "unknown_mutation", "not_found"} <= codes
     assert sorted(codes - documented) == []
+
+
+def test_every_command_is_in_the_readme():
+    actions = [action for action in _parser()._actions
+               if isinstance(action, argparse._SubParsersAction)]
+    commands = set(actions[0].choices)
+    readme = README.read_text()
+
+    assert {"serve", "demo", "enroll", "migrate"} <= commands
+    assert sorted(name for name in commands if f"casehub {name}" not in readme) == []
 
 
 def test_the_readme_links_only_to_files_that_exist():
