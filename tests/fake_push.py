@@ -64,6 +64,7 @@ class Message:
     headers: Mapping[str, str]
     claims: dict[str, Any]
     size: int
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -90,6 +91,7 @@ class FakePushService:
     async def start(self) -> None:
         app = web.Application(client_max_size=8192)
         app.router.add_post("/push/{token}", self._receive)
+        app.router.add_get("/count", self._count)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -127,6 +129,10 @@ class FakePushService:
                 await asyncio.wait_for(self.arrived.wait(), remaining)
             except TimeoutError:
                 pass
+
+    async def _count(self, request: web.Request) -> web.Response:
+        return web.json_response({"messages": len(self.messages),
+                                  "problems": len(self.problems)})
 
     async def _receive(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
@@ -267,3 +273,26 @@ async def change_status(client: Any, reference: str, status: str,
     response = await client.post(f"/api/staff/cases/{reference}/status",
                                  json={"status": status, "note": note})
     assert response.status_code == 200, await response.get_data(as_text=True)
+
+
+async def serve(devices: int) -> None:
+    """Run the fake alone, as the benchmark does in a process of its own.
+
+    The first line written is `{origin, subscriptions}`; it then serves until
+    stopped.
+    """
+    import sys
+
+    service = FakePushService()
+    await service.start()
+    made = [service.new_device().subscription() for _ in range(devices)]
+    sys.stdout.write(json.dumps({"origin": service.origin,
+                                 "subscriptions": made}) + "\n")
+    sys.stdout.flush()
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    import sys
+
+    asyncio.run(serve(int(sys.argv[1])))
