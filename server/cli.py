@@ -12,6 +12,7 @@ from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
 from tortoise.exceptions import BaseORMException as TortoiseError
 
+from server import workdays
 from server.config import ConfigError, Settings, load_settings
 
 log = logging.getLogger("casehub")
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"casehub: configuration error: {error}\n")
         return 2
     _configure_logging(settings.log_level)
+    workdays.configure(settings.holidays_country, settings.holidays_subdiv)
     return int(asyncio.run(args.run(settings, args)) or 0)
 
 
@@ -54,8 +56,6 @@ def _parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="bring the database up to date")
     migrate.set_defaults(run=_migrate)
-    return parser
-
 
     push_worker = commands.add_parser(
         "push-worker", help="send queued push alerts (without serving the API)"
@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
         help="make a new push key pair; phones subscribe again on their next start",
     )
     rotate.set_defaults(run=_rotate_vapid)
+    return parser
+
 
 def _configure_logging(level: str) -> None:
     logging.basicConfig(
@@ -178,8 +180,6 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _say(text: str) -> None:
-    """Output meant for the person at the terminal, not the log."""
 async def _push_worker(settings: Settings, args: argparse.Namespace) -> int:
     from server.db import close_database, open_database
     from server.notifications import vapid
@@ -214,5 +214,7 @@ async def _rotate_vapid(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _say(text: str) -> None:
+    """Output meant for the person at the terminal, not the log."""
     sys.stdout.write(text)
     sys.stdout.flush()

@@ -45,10 +45,15 @@ async def open_database(settings: Settings) -> None:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     config = tortoise_config(settings.database_url)
-    await migrate(config=config)
-    await Tortoise.close_connections()
-    await Tortoise.init(config=config, _enable_global_fallback=True)
-    await _ensure_base_rows()
+    try:
+        await migrate(config=config)
+        await Tortoise.close_connections()
+        await Tortoise.init(config=config, _enable_global_fallback=True)
+        await _ensure_base_rows()
+    except BaseException:
+        # An open SQLite connection keeps a thread alive that would hang exit.
+        await Tortoise.close_connections()
+        raise
 
 
 async def close_database() -> None:
