@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +41,33 @@ def bare_command(port: int) -> list[str]:
             f"from bench.servers import serve_bare; serve_bare({port})"]
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the server has used so far, all threads, where Linux says."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1]
+        except OSError:
+            return None
+        user, system = fields.split()[11:13]
+        return (int(user) + int(system)) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def running(command: list[str], port: int, log: Path,
             env: dict[str, str] | None = None) -> Iterator[str]:
     """Run a server until the block ends; yields its base URL once it answers."""
+    with serving(command, port, log, env) as server:
+        yield server.url
+
+
+@contextmanager
+def serving(command: list[str], port: int, log: Path,
+            env: dict[str, str] | None = None) -> Iterator[Served]:
+    """Run a server until the block ends; yields it once it answers."""
     url = f"http://127.0.0.1:{port}"
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     with log.open("wb") as output:
@@ -51,7 +75,7 @@ def running(command: list[str], port: int, log: Path,
                                    stdout=output, stderr=subprocess.STDOUT)
         try:
             _wait_until_healthy(process, url, log)
-            yield url
+            yield Served(url, process.pid)
         finally:
             _stop(process)
 

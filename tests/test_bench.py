@@ -86,6 +86,7 @@ def test_push_counts_what_the_server_stored(tmp_path):
     assert result.stored.cases + result.stored.notes == 40
     assert result.stored.cases >= 2
     assert result.casehub.per_second > 0 and result.bare.per_second > 0
+    assert result.casehub.server_cpu is not None and result.casehub.server_cpu > 0
 
 
 def test_push_check_refuses_a_short_count(tmp_path):
