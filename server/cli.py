@@ -187,14 +187,12 @@ async def _push_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     await open_database(settings)
     vapid.load_or_create(settings.data_dir)
-    task = asyncio.create_task(PushWorker(settings).run())
+    worker = PushWorker(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, worker.finish)
     try:
-        await task
-    except asyncio.CancelledError:
-        pass
+        await worker.run()
     finally:
         await close_database()
     return 0

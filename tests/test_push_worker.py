@@ -215,3 +215,18 @@ async def test_a_queued_alert_wakes_the_worker(client, fake, settings):
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_two_workers_never_claim_the_same_alert(client, fake, settings):
+    setup = await scene(client, fake, devices=3)
+    for status in ("acknowledged", "in_progress", "resolved"):
+        await change_status(client, setup.case.reference, status)
+
+    one, two = PushWorker(settings, batch=5), PushWorker(settings, batch=5)
+    first, second = await asyncio.gather(one.claim(), two.claim())
+
+    mine = {row.id for row in first}
+    theirs = {row.id for row in second}
+    assert mine.isdisjoint(theirs)
+    assert len(mine | theirs) == 9
+    assert await two.claim() == []

@@ -16,11 +16,12 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='AlertPreferences',
             fields=[
-                ('user', fields.OneToOneField('casehub.User', source_field='user_id', primary_key=True, db_index=True, db_constraint=True, to_field='id', related_name='alert_preferences', on_delete=OnDelete.CASCADE)),
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.OneToOneField('casehub.User', source_field='user_id', db_constraint=True, to_field='id', related_name='alert_preferences', on_delete=OnDelete.CASCADE)),
                 ('kinds', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'alert_preferences', 'app': 'casehub', 'pk_attr': 'user_id', 'table_description': 'Which alerts a member wants. Members without a row get every kind.'},
+            options={'table': 'alert_preferences', 'app': 'casehub', 'pk_attr': 'id', 'table_description': 'Which alerts a member wants. Members without a row get every kind.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -57,9 +57,9 @@ class PushSubscription(Model):
 class AlertPreferences(Model):
     """Which alerts a member wants. Members without a row get every kind."""
 
+    id = fields.IntField(primary_key=True)
     user: fields.OneToOneRelation = fields.OneToOneField(
-        "casehub.User", related_name="alert_preferences", primary_key=True,
-        on_delete=fields.CASCADE,
+        "casehub.User", related_name="alert_preferences", on_delete=fields.CASCADE
     )
     kinds: fields.JSONField[list[str]] = fields.JSONField(default=list)
     updated_at = fields.DatetimeField(auto_now=True)

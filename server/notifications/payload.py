@@ -39,7 +39,7 @@ class PayloadTooLarge(ValueError):
     """An alert would not fit a push message."""
 
 
-def describe(kind: AlertKind, reference: str, detail: dict[str, Any]) -> str:
+def describe(kind: AlertKind, detail: dict[str, Any]) -> str:
     """The line under the case reference, in the hub's own words."""
     if kind == AlertKind.ACKNOWLEDGED:
         return "The hub has acknowledged your case."
@@ -69,7 +69,7 @@ def build(alert_id: str, kind: AlertKind, case_id: uuid.UUID, reference: str,
         "case_id": str(case_id),
         "reference": reference,
         "title": f"Case {reference}",
-        "body": describe(kind, reference, detail),
+        "body": describe(kind, detail),
         "tag": str(case_id),
         "url": f"/#case/{case_id}",
         "at": at,

@@ -20,6 +20,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -48,6 +49,8 @@ DUE_SOON = timedelta(hours=24)
 # a short while rather than wait a whole poll.
 HINT_WINDOW = 2.0
 HINT_POLL = 0.02
+# How long a stopping worker may spend finishing the batch in hand.
+GRACE_SECONDS = 15.0
 
 
 class PushWorker:
@@ -71,13 +74,19 @@ class PushWorker:
         self._hinted_at = float("-inf")
         self._unsent: dict[int, str] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         self._hinted_at = asyncio.get_running_loop().time()
         self._event.set()
 
+    def finish(self) -> None:
+        """Stop after the batch in hand, so no accepted alert is left unmarked."""
+        self._stopping = True
+        self._event.set()
+
     async def run(self) -> None:
-        """Send alerts until cancelled."""
+        """Send alerts until told to finish, or cancelled."""
         listen(self.wake)
         loop = asyncio.get_running_loop()
         next_due_check = loop.time()
@@ -86,7 +95,7 @@ class PushWorker:
         try:
             async with aiohttp.ClientSession(connector=connector) as session:
                 self._session = session
-                while True:
+                while not self._stopping:
                     if loop.time() >= next_due_check:
                         await self._guarded(self.check_due())
                         next_due_check = loop.time() + self.due_every
@@ -280,20 +289,31 @@ class PushWorker:
         return queued
 
 
-def start(settings: Settings) -> asyncio.Task[None] | None:
+@dataclass(frozen=True)
+class Running:
+    worker: PushWorker
+    task: asyncio.Task[None]
+
+
+def start(settings: Settings) -> Running | None:
     """Start the worker beside the server, unless the settings turn it off."""
     vapid.load_or_create(settings.data_dir)
     if not settings.push_worker:
         return None
-    return asyncio.create_task(PushWorker(settings).run(), name="push-worker")
+    if settings.vapid_contact.endswith("@localhost"):
+        log.warning("CASEHUB_VAPID_CONTACT is %s: Apple's push service refuses "
+                    "alerts with a local contact", settings.vapid_contact)
+    worker = PushWorker(settings)
+    return Running(worker, asyncio.create_task(worker.run(), name="push-worker"))
 
 
-async def stop(task: asyncio.Task[None] | None) -> None:
-    if task is None:
+async def stop(running: Running | None) -> None:
+    """Let the worker finish its batch, cancelling it if that takes too long."""
+    if running is None:
         return
-    task.cancel()
+    running.worker.finish()
     try:
-        await task
-    except asyncio.CancelledError:
-        if not task.cancelled():
-            raise
+        await asyncio.wait_for(running.task, GRACE_SECONDS)
+    except TimeoutError:
+        log.warning("the push worker did not finish within %.0f s; stopped it",
+                    GRACE_SECONDS)
