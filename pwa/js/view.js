@@ -86,7 +86,7 @@ function markRejected(cases, rejection) {
 function later(a, b) {
   if (!a) return b;
   if (!b) return a;
-  return a > b ? a : b;
+  return Date.parse(a) > Date.parse(b) ? a : b;
 }
 
 export async function eventsOf(caseId) {
