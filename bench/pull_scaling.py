@@ -42,6 +42,8 @@ SMALL, LARGE = 10_000, 1_000_000
 PAGE_LIMIT = 500
 FLUSH_EVERY = 20_000
 START = datetime(2022, 5, 9, 8, 30, tzinfo=UTC)
+# A contact the push service would accept, so the server has nothing to warn of.
+VAPID_CONTACT = "mailto:it@council.example"
 
 DEPARTMENTS = ["Cleansing and Waste", "Parks and Open Spaces", "Roads",
                "Building Control", "Environmental Health", "Housing"]
@@ -180,6 +182,7 @@ def _settings(path: Path) -> Settings:
     return load_settings({
         "CASEHUB_DATA_DIR": str(path.parent),
         "CASEHUB_DATABASE_URL": f"sqlite://{path}",
+        "CASEHUB_VAPID_CONTACT": VAPID_CONTACT,
     })
 
 

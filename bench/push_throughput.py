@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from bench.pull_scaling import VAPID_CONTACT
 from bench.servers import Served, bare_command, casehub_command, free_port, serving
 from server.config import load_settings
 from server.db import close_database, open_database
@@ -101,7 +102,8 @@ async def seed(data_dir: Path, devices: int) -> tuple[list[str], list[int]]:
     from server.models import Category, Department, Party, Role, User, Ward
     from server.reference import publish_category, publish_department
 
-    await open_database(load_settings({"CASEHUB_DATA_DIR": str(data_dir)}))
+    await open_database(load_settings({"CASEHUB_DATA_DIR": str(data_dir),
+                                       "CASEHUB_VAPID_CONTACT": VAPID_CONTACT}))
     try:
         ward = await Ward.create(name="Botanic")
         party = await Party.create(name="Independent", short_name="IND")
@@ -246,7 +248,7 @@ def measure(plan: Plan, folder: Path) -> Result:
 
     port = free_port()
     env = {"CASEHUB_DATA_DIR": str(data_dir), "CASEHUB_BIND": f"127.0.0.1:{port}",
-           "CASEHUB_LOG_LEVEL": "WARNING"}
+           "CASEHUB_LOG_LEVEL": "WARNING", "CASEHUB_VAPID_CONTACT": VAPID_CONTACT}
     with serving(casehub_command(), port, folder / "casehub.log", env) as server:
         tokens = asyncio.run(enroll(server.url, codes))
         casehub = drive(server, tokens, plan, categories)
