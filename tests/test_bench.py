@@ -60,7 +60,12 @@ def test_feed_database_is_built_once(feeds, tmp_path):
     assert small.path.stat().st_mtime_ns == built_at
 
 
-def test_pull_is_timed_in_both_databases(feeds, capsys):
+def test_feed_too_short_for_the_pull_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="at least"):
+        pull_scaling.build_feed(tmp_path / "feed.db", pull_scaling.NEW_CHANGES - 1)
+
+
+def test_pull_is_timed_in_both_databases(feeds):
     small, large = feeds
 
     result = pull_scaling.measure(small, large, repetitions=6, rounds=2)
