@@ -152,6 +152,13 @@ async def _run_mutator(writer: Writer, device: Device, user: Any,
             "update the app.",
             field="name",
         )
+    nul = _nul_at(mutation.args)
+    if nul is not None:
+        return MutationError(
+            code="invalid_argument",
+            detail=f"{nul}: text must not contain the NUL character.",
+            field=nul,
+        )
 
     try:
         args = mutator.args.model_validate(mutation.args)
@@ -168,6 +175,27 @@ async def _run_mutator(writer: Writer, device: Device, user: Any,
         return MutationError(
             code=rejected.code, detail=rejected.detail, field=rejected.field
         )
+    return None
+
+
+def _nul_at(value: Any, where: str = "") -> str | None:
+    """Where the arguments hold a NUL character, which PostgreSQL cannot store."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        path = f"{where}.{key}" if where else str(key)
+        path = path.replace("\x00", "")
+        if "\x00" in str(key):
+            return path
+        found = _nul_at(item, path)
+        if found is not None:
+            return found
     return None
 
 
