@@ -150,6 +150,9 @@ async def test_refused_mutations_reach_the_member_and_do_not_block(client):
                                             "text": "Still there this morning"})
     unknown = device.mutate("case.teleport", {"case_id": case_id})
     bad_args = device.mutate("case.create", case_args(council, category_id="bins"))
+    nul = device.mutate("case.note", {"case_id": case_id,
+                                      "event_id": str(uuid.uuid4()),
+                                      "text": "Bins\x00 again"})
     after = device.mutate("case.create", case_args(council))
     await device.push()
 
@@ -159,11 +162,12 @@ async def test_refused_mutations_reach_the_member_and_do_not_block(client):
     assert results[unknown.id]["error"]["code"] == "unknown_mutation"
     assert results[bad_args.id]["error"]["code"] == "invalid_argument"
     assert results[bad_args.id]["error"]["field"] == "category_id"
+    assert results[nul.id]["error"]["field"] == "text"
     assert results[after.id]["status"] == "applied"
 
     await device.pull_all()
     rejections = device.held("rejection")
-    assert set(rejections) == {on_closed.id, unknown.id, bad_args.id}
+    assert set(rejections) == {on_closed.id, unknown.id, bad_args.id, nul.id}
     assert rejections[bad_args.id]["field"] == "category_id"
     assert rejections[unknown.id]["name"] == "case.teleport"
     assert after.args["case_id"] in device.held("case")
