@@ -230,3 +230,27 @@ async def test_two_workers_never_claim_the_same_alert(client, fake, settings):
     assert mine.isdisjoint(theirs)
     assert len(mine | theirs) == 9
     assert await two.claim() == []
+
+
+async def test_after_rotation_alerts_are_signed_with_the_new_key(client, fake,
+                                                                 settings):
+    setup = await scene(client, fake)
+    worker = PushWorker(settings)
+    fake.server_key = vapid.load_or_create(settings.data_dir).public_key
+    await change_status(client, setup.case.reference, "acknowledged")
+    async with aiohttp.ClientSession() as session:
+        assert await worker.run_once(session) == 1
+
+        key, _ = await vapid.rotate_and_drop(settings.data_dir)
+        fake.server_key = key.public_key
+        again = await client.put("/api/push/subscription",
+                                 headers={"Authorization": f"Bearer {setup.token}"},
+                                 json=setup.devices[0].subscription())
+        assert again.status_code == 200
+        await change_status(client, setup.case.reference, "in_progress")
+        assert await worker.run_once(session) == 1
+
+    assert fake.problems == []
+    first, second = fake.messages
+    assert first.headers["Authorization"] != second.headers["Authorization"]
+    assert second.headers["Authorization"].endswith(f"k={key.public_key}")

@@ -15,7 +15,7 @@ from pywebpush import WebPushException, webpush_async
 
 from server.notifications import payload
 from server.notifications.models import PushSubscription
-from server.notifications.vapid import VapidKey
+from server.notifications.vapid import Tokens
 
 # A day: long enough for a phone that is off overnight, short enough that a
 # stale alert is not shown the next week.
@@ -37,19 +37,19 @@ class Outcome:
     retry_after: timedelta | None = None
 
 
-async def send(session: aiohttp.ClientSession, key: VapidKey, contact: str,
+async def send(session: aiohttp.ClientSession, tokens: Tokens,
                subscription: PushSubscription, message: dict[str, Any],
                case_topic: str, urgency: str, patience: float) -> Outcome:
     """Send once; a push service refusing the size gets the minimal message."""
-    outcome = await _post(session, key, contact, subscription, message,
-                          case_topic, urgency, patience)
+    outcome = await _post(session, tokens, subscription, message, case_topic,
+                          urgency, patience)
     if outcome.reason != "413":
         return outcome
-    return await _post(session, key, contact, subscription,
-                       payload.minimal(message), case_topic, urgency, patience)
+    return await _post(session, tokens, subscription, payload.minimal(message),
+                       case_topic, urgency, patience)
 
 
-async def _post(session: aiohttp.ClientSession, key: VapidKey, contact: str,
+async def _post(session: aiohttp.ClientSession, tokens: Tokens,
                 subscription: PushSubscription, message: dict[str, Any],
                 case_topic: str, urgency: str, patience: float) -> Outcome:
     body = json.dumps(message, separators=(",", ":"))
@@ -59,11 +59,9 @@ async def _post(session: aiohttp.ClientSession, key: VapidKey, contact: str,
             {"endpoint": subscription.endpoint,
              "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}},
             data=body,
-            vapid_private_key=key.signer,
-            # pywebpush writes aud and exp into this dict: a fresh one each time.
-            vapid_claims={"sub": contact},
             ttl=TTL_SECONDS,
-            headers={"Urgency": urgency, "Topic": case_topic},
+            headers={"Authorization": tokens.header(subscription.endpoint),
+                     "Urgency": urgency, "Topic": case_topic},
             aiohttp_session=session,
             timeout=patience,
         )

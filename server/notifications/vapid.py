@@ -12,8 +12,10 @@ import base64
 import hashlib
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -31,6 +33,39 @@ class VapidKey:
     signer: Vapid02
     public_key: str
     key_id: str
+
+
+class Tokens:
+    """Signed VAPID headers, one per push service, reused until near expiry.
+
+    A token names the push service's origin, so one serves every device of
+    that service; signing one per message would double the cost of sending.
+    """
+
+    LIFETIME = 12 * 3600
+    RENEW_BEFORE = 3600
+
+    def __init__(self, key: VapidKey, contact: str) -> None:
+        self.key = key
+        self.contact = contact
+        self._held: dict[str, tuple[str, int]] = {}
+
+    def header(self, endpoint: str) -> str:
+        parts = urlsplit(endpoint)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        now = int(time.time())
+        held = self._held.get(origin)
+        if held is not None and held[1] - now > self.RENEW_BEFORE:
+            return held[0]
+
+        expires = now + self.LIFETIME
+        # A new claims dict each time: the signer may keep what it is given.
+        signed = self.key.signer.sign(
+            {"sub": self.contact, "aud": origin, "exp": expires}
+        )
+        header = str(signed["Authorization"])
+        self._held[origin] = (header, expires)
+        return header
 
 
 def folder(data_dir: Path) -> Path:

@@ -1,14 +1,15 @@
 """The worker that sends queued alerts, in the server or on its own.
 
 Each batch is claimed in a short transaction (marked `sending` under a lease),
-sent with no transaction open, and each row marked `sent` the moment its push
-service accepts it. A worker that dies mid-batch leaves its rows `sending`;
-once the lease runs out another worker sends them again. A push accepted just
-before the crash and not yet marked is therefore sent twice: HTTP gives no way
-to avoid that, so the window is one database update wide, each retaking is
-counted in `reclaims`, and the repeat carries the same Topic (the push service
-replaces an undelivered copy) and the same notification tag (the phone shows
-one alert).
+sent with no transaction open, and each row marked `sent` right after its
+push service accepts it. A worker that dies mid-batch leaves its rows
+`sending`; once the lease runs out another worker sends them again. A push
+accepted just before the crash and not yet marked is therefore sent twice:
+HTTP gives no way to avoid that, so the window is kept to at most two
+database updates, each retaking is counted in `reclaims`, and the repeat
+carries the same Topic (the push service replaces an undelivered copy) and
+the same notification tag (the phone shows one alert). A worker told to stop
+finishes its batch first, so only a crash opens that window.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import os
 import socket
 import uuid
+from collections import defaultdict
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -75,6 +77,9 @@ class PushWorker:
         self._unsent: dict[int, str] = {}
         self._session: aiohttp.ClientSession | None = None
         self._stopping = False
+        self._accepted: list[Notification] = []
+        self._marking = False
+        self._tokens: vapid.Tokens | None = None
 
     def wake(self) -> None:
         self._hinted_at = asyncio.get_running_loop().time()
@@ -136,7 +141,7 @@ class PushWorker:
         if not rows:
             return 0
 
-        key = vapid.load_or_create(self.settings.data_dir)
+        tokens = self._tokens_for(vapid.load_or_create(self.settings.data_dir))
         subscriptions = {
             found.id: found
             for found in await PushSubscription.filter(
@@ -145,7 +150,7 @@ class PushWorker:
         }
         limit = asyncio.Semaphore(self.concurrency)
         await asyncio.gather(*(
-            self._deliver(session, key, limit, row,
+            self._deliver(session, tokens, limit, row,
                           subscriptions.get(row.subscription_id or 0))
             for row in rows
         ))
@@ -183,7 +188,13 @@ class PushWorker:
         self._unsent.update({row.id: token for row in rows})
         return rows
 
-    async def _deliver(self, session: aiohttp.ClientSession, key: vapid.VapidKey,
+    def _tokens_for(self, key: vapid.VapidKey) -> vapid.Tokens:
+        """Signed headers for the current key, made anew after a rotation."""
+        if self._tokens is None or self._tokens.key.key_id != key.key_id:
+            self._tokens = vapid.Tokens(key, self.settings.vapid_contact)
+        return self._tokens
+
+    async def _deliver(self, session: aiohttp.ClientSession, tokens: vapid.Tokens,
                        limit: asyncio.Semaphore, row: Notification,
                        subscription: PushSubscription | None) -> None:
         if subscription is None:
@@ -192,7 +203,7 @@ class PushWorker:
         async with limit:
             self._unsent.pop(row.id, None)
             outcome = await delivery.send(
-                session, key, self.settings.vapid_contact, subscription, row.payload,
+                session, tokens, subscription, row.payload,
                 payload.topic(row.case_id), row.urgency, self.timeout,
             )
             await self._record(row, subscription, outcome)
@@ -201,7 +212,7 @@ class PushWorker:
                       outcome: Outcome) -> None:
         reference = row.payload.get("reference", "")
         if outcome.result == Result.SENT:
-            await self._finish(row, Delivery.SENT, None)
+            await self._mark_sent(row)
             return
         if outcome.result == Result.GONE:
             await self._drop(subscription, outcome.reason)
@@ -226,14 +237,37 @@ class PushWorker:
         log.info("alert for %s not sent (%s); trying again in %.0f s",
                  reference, outcome.reason, wait.total_seconds())
 
+    async def _mark_sent(self, row: Notification) -> None:
+        """Mark accepted alerts sent, gathering those accepted meanwhile.
+
+        While one update runs, rows accepted since wait for the next, so a row
+        waits for at most one update besides its own: that keeps short the
+        window in which a crash would have it sent again.
+        """
+        self._accepted.append(row)
+        if self._marking:
+            return
+        self._marking = True
+        try:
+            while self._accepted:
+                rows, self._accepted = self._accepted, []
+                claims: dict[str | None, list[int]] = defaultdict(list)
+                for accepted in rows:
+                    claims[accepted.claim].append(accepted.id)
+                now = datetime.now(UTC)
+                for claim, ids in claims.items():
+                    await Notification.filter(id__in=ids, claim=claim).update(
+                        status=Delivery.SENT, sent_at=now,
+                        attempts=F("attempts") + 1,
+                    )
+        finally:
+            self._marking = False
+
     async def _finish(self, row: Notification, status: Delivery,
-                      reason: str | None) -> None:
-        changes: dict[str, object] = {"status": status, "attempts": row.attempts + 1}
-        if status == Delivery.SENT:
-            changes["sent_at"] = datetime.now(UTC)
-        else:
-            changes["last_error"] = (reason or "")[:300]
-        await Notification.filter(id=row.id, claim=row.claim).update(**changes)
+                      reason: str) -> None:
+        await Notification.filter(id=row.id, claim=row.claim).update(
+            status=status, attempts=row.attempts + 1, last_error=reason[:300]
+        )
 
     async def _drop(self, subscription: PushSubscription, reason: str) -> None:
         """Forget a device the push service no longer knows, and its queue."""
