@@ -109,6 +109,11 @@ class PushWorker:
                     await self._idle()
         finally:
             stop_listening(self.wake)
+            try:
+                await self._mark_accepted()
+            except BaseORMException as error:
+                log.error("could not mark %d sent alerts: %s",
+                          len(self._accepted), error)
             await self._release_unsent()
             self._session = None
             log.info("push worker %s stopped", self.worker_id)
@@ -249,19 +254,24 @@ class PushWorker:
             return
         self._marking = True
         try:
-            while self._accepted:
-                rows, self._accepted = self._accepted, []
-                claims: dict[str | None, list[int]] = defaultdict(list)
-                for accepted in rows:
-                    claims[accepted.claim].append(accepted.id)
-                now = datetime.now(UTC)
-                for claim, ids in claims.items():
-                    await Notification.filter(id__in=ids, claim=claim).update(
-                        status=Delivery.SENT, sent_at=now,
-                        attempts=F("attempts") + 1,
-                    )
+            await self._mark_accepted()
         finally:
             self._marking = False
+
+    async def _mark_accepted(self) -> None:
+        while self._accepted:
+            rows = list(self._accepted)
+            claims: dict[str | None, list[int]] = defaultdict(list)
+            for accepted in rows:
+                claims[accepted.claim].append(accepted.id)
+            now = datetime.now(UTC)
+            for claim, ids in claims.items():
+                await Notification.filter(id__in=ids, claim=claim).update(
+                    status=Delivery.SENT, sent_at=now, attempts=F("attempts") + 1
+                )
+            # Dropped only once marked, so a worker stopped mid-update can
+            # still mark them on its way out.
+            del self._accepted[:len(rows)]
 
     async def _finish(self, row: Notification, status: Delivery,
                       reason: str) -> None:
