@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
+
 from server.models import (
     Case,
     CaseEvent,
@@ -129,9 +131,6 @@ async def create_case(writer: Writer, member: User, new: NewCase) -> Case:
     """Record a case a member raised, giving it its reference."""
     if member.role != Role.MEMBER:
         raise Rejected("not_a_member", "Only elected members raise cases here.")
-    if await Case.exists(id=new.id):
-        raise Rejected("case_exists", f"A case with id {new.id} already exists.",
-                       field="case_id")
     category = await Category.get_or_none(id=new.category_id, active=True)
     if category is None:
         raise Rejected("unknown_category",
@@ -141,31 +140,36 @@ async def create_case(writer: Writer, member: User, new: NewCase) -> Case:
     photos = await _photos_uploaded(new.photos)
 
     moment = now()
-    case = await Case.create(
-        id=new.id,
-        reference=await next_reference(writer),
-        member_id=member.id,
-        kind=new.kind,
-        category_id=category.id,
-        department_id=None,
-        answers=new.answers,
-        description=new.description,
-        constituent_name=new.constituent.name,
-        constituent_address=new.constituent.address,
-        constituent_phone=new.constituent.phone,
-        constituent_email=new.constituent.email,
-        latitude=new.location.latitude,
-        longitude=new.location.longitude,
-        location_accuracy=new.location.accuracy,
-        address=new.location.address,
-        priority=new.priority,
-        due_at=_due(new.kind, category, moment),
-        channel=new.channel,
-        created_at=moment,
-        client_created_at=new.client_time,
-        updated_at=moment,
-        version=writer.version,
-    )
+    try:
+        case = await Case.create(
+            id=new.id,
+            reference=await next_reference(writer),
+            member_id=member.id,
+            kind=new.kind,
+            category_id=category.id,
+            department_id=None,
+            answers=new.answers,
+            description=new.description,
+            constituent_name=new.constituent.name,
+            constituent_address=new.constituent.address,
+            constituent_phone=new.constituent.phone,
+            constituent_email=new.constituent.email,
+            latitude=new.location.latitude,
+            longitude=new.location.longitude,
+            location_accuracy=new.location.accuracy,
+            address=new.location.address,
+            priority=new.priority,
+            due_at=_due(new.kind, category, moment),
+            channel=new.channel,
+            created_at=moment,
+            client_created_at=new.client_time,
+            updated_at=moment,
+            version=writer.version,
+        )
+    except IntegrityError:
+        # The savepoint around the mutation undoes the reference too.
+        raise Rejected("case_exists", f"A case with id {new.id} already exists.",
+                       field="case_id") from None
     await add_event(writer, case, member, EventKind.CREATED,
                     {"status": Status.SUBMITTED.value}, client_time=new.client_time)
     for photo in photos:
@@ -402,19 +406,20 @@ async def add_event(writer: Writer, case: Case, author: User | None,
                     kind: EventKind, data: dict[str, Any],
                     event_id: uuid.UUID | None = None,
                     client_time: datetime | None = None) -> CaseEvent:
-    if event_id is not None and await CaseEvent.exists(id=event_id):
+    try:
+        event = await CaseEvent.create(
+            id=event_id or uuid.uuid4(),
+            case_id=case.id,
+            kind=kind,
+            author_id=author.id if author else None,
+            data=data,
+            created_at=now(),
+            client_created_at=client_time,
+            version=writer.version,
+        )
+    except IntegrityError:
         raise Rejected("event_exists", f"An event with id {event_id} exists.",
-                       field="event_id")
-    event = await CaseEvent.create(
-        id=event_id or uuid.uuid4(),
-        case_id=case.id,
-        kind=kind,
-        author_id=author.id if author else None,
-        data=data,
-        created_at=now(),
-        client_created_at=client_time,
-        version=writer.version,
-    )
+                       field="event_id") from None
     writer.record("event", str(event.id), event_data(event, author),
                   event_audience(case, event))
     return event

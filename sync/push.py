@@ -1,7 +1,7 @@
 """Applying a device's mutations exactly once, in order.
 
-Each mutation runs in its own transaction, which also records the device's
-new sequence number and the mutation's outcome. A repeat is answered with the
+A batch runs in one transaction, which also records the device's new
+sequence number and each mutation's outcome. A repeat is answered with the
 outcome it had; a gap refuses the batch; a mutation that is not allowed is
 recorded as rejected, and the ones behind it carry on.
 """
@@ -47,15 +47,24 @@ Status = Literal["applied", "duplicate", "rejected", "not_yet"]
 
 async def apply_batch(device: Device, user: Any, mutations: list[Mutation],
                       registry: Registry) -> list[MutationResult]:
-    """Apply mutations in order; stop early only when one must wait."""
+    """Apply mutations in order; stop early only when one must wait.
+
+    Mutations already applied are answered with the outcome they had. The new
+    ones are applied in one transaction, each inside its own savepoint, and
+    the device's sequence number moves with them at commit.
+    """
     _check_contiguous(mutations)
 
-    results = []
-    for mutation in mutations:
-        result = await _apply_one(device, user, mutation, registry)
-        results.append(result)
-        if result.status == "not_yet":
-            break
+    seen = [m for m in mutations if m.seq <= device.last_seq]
+    results = [await _repeat(device, mutation) for mutation in seen]
+    fresh = mutations[len(seen):]
+    if not fresh:
+        return results
+    if fresh[0].seq > device.last_seq + 1:
+        raise _gap(device)
+
+    async with write_transaction() as writer:
+        results += await _apply_fresh(writer, device, user, fresh, registry)
     return results
 
 
@@ -71,50 +80,65 @@ def _check_contiguous(mutations: list[Mutation]) -> None:
             )
 
 
-async def _apply_one(device: Device, user: Any, mutation: Mutation,
-                     registry: Registry) -> MutationResult:
-    if mutation.seq <= device.last_seq:
-        return await _repeat(device, mutation)
-    if mutation.seq > device.last_seq + 1:
-        raise _gap(device)
+async def _apply_fresh(writer: Writer, device: Device, user: Any,
+                       mutations: list[Mutation],
+                       registry: Registry) -> list[MutationResult]:
+    results = await _catch_up(writer, device, mutations)
+    mutations = mutations[len(results):]
+    if not mutations:
+        return results
+    await _check_ids_unused(mutations)
 
-    try:
-        async with write_transaction() as writer:
-            return await _apply_in(writer, device, user, mutation, registry)
-    except NotYet as wait:
-        return MutationResult(
-            id=mutation.id,
-            seq=mutation.seq,
-            status="not_yet",
-            error=MutationError(code=wait.code, detail=wait.detail,
-                                missing=wait.extra.get("missing")),
+    records: list[AppliedMutation] = []
+    for mutation in mutations:
+        try:
+            error = await _run_mutator(writer, device, user, mutation, registry)
+        except NotYet as wait:
+            results.append(_waiting(mutation, wait))
+            break
+        results.append(_record(writer, device, mutation, error, records))
+
+    if records:
+        await AppliedMutation.bulk_create(records, using_db=writer.connection)
+        device.last_seq = records[-1].seq
+        await Device.filter(id=device.id).using_db(writer.connection).update(
+            last_seq=device.last_seq
         )
+    return results
 
 
-async def _apply_in(writer: Writer, device: Device, user: Any,
-                    mutation: Mutation, registry: Registry) -> MutationResult:
-    fresh = await Device.select_for_update().using_db(writer.connection).get(
+async def _catch_up(writer: Writer, device: Device,
+                    mutations: list[Mutation]) -> list[MutationResult]:
+    """Repeats of what another request from this device applied meanwhile."""
+    locked = await Device.select_for_update().using_db(writer.connection).get(
         id=device.id
     )
-    if fresh.last_seq != device.last_seq:
-        # Another request from this device got here first.
-        device.last_seq = fresh.last_seq
-        if mutation.seq <= fresh.last_seq:
-            return await _repeat(device, mutation)
-        raise _gap(device)
+    if locked.last_seq == device.last_seq:
+        return []
 
-    known = await AppliedMutation.get_or_none(id=mutation.id)
+    device.last_seq = locked.last_seq
+    seen = [m for m in mutations if m.seq <= device.last_seq]
+    if len(seen) < len(mutations) and mutations[len(seen)].seq > device.last_seq + 1:
+        raise _gap(device)
+    return [await _repeat(device, mutation) for mutation in seen]
+
+
+async def _check_ids_unused(mutations: list[Mutation]) -> None:
+    known = await AppliedMutation.filter(id__in=[m.id for m in mutations]).first()
     if known is not None:
         raise SyncError(
             "mutation_id_reused",
-            f"Mutation id {mutation.id} was already used with number {known.seq}.",
+            f"Mutation id {known.id} was already used with number {known.seq}.",
             status=409,
             field="mutations",
         )
 
-    error = await _run_mutator(writer, device, user, mutation, registry)
+
+def _record(writer: Writer, device: Device, mutation: Mutation,
+            error: MutationError | None,
+            records: list[AppliedMutation]) -> MutationResult:
     status: Status = "applied" if error is None else "rejected"
-    await AppliedMutation.create(
+    records.append(AppliedMutation(
         id=mutation.id,
         device_id=device.id,
         seq=mutation.seq,
@@ -123,11 +147,7 @@ async def _apply_in(writer: Writer, device: Device, user: Any,
         error_code=error.code if error else None,
         error_detail=error.detail if error else None,
         version=writer.version,
-        using_db=writer.connection,
-    )
-    await Device.filter(id=device.id).using_db(writer.connection).update(
-        last_seq=mutation.seq
-    )
+    ))
     if error is not None:
         writer.record(
             "rejection",
@@ -135,9 +155,18 @@ async def _apply_in(writer: Writer, device: Device, user: Any,
             {"seq": mutation.seq, "name": mutation.name, **error.model_dump()},
             Audience(member_id=device.user_id, personal=True),
         )
-    device.last_seq = mutation.seq
     return MutationResult(id=mutation.id, seq=mutation.seq, status=status,
                           error=error)
+
+
+def _waiting(mutation: Mutation, wait: NotYet) -> MutationResult:
+    return MutationResult(
+        id=mutation.id,
+        seq=mutation.seq,
+        status="not_yet",
+        error=MutationError(code=wait.code, detail=wait.detail,
+                            missing=wait.extra.get("missing")),
+    )
 
 
 async def _run_mutator(writer: Writer, device: Device, user: Any,
@@ -175,6 +204,9 @@ async def _run_mutator(writer: Writer, device: Device, user: Any,
         return MutationError(
             code=rejected.code, detail=rejected.detail, field=rejected.field
         )
+    except NotYet:
+        del writer.changes[kept:]
+        raise
     return None
 
 

@@ -6,7 +6,6 @@ import logging
 
 from quart import (
     Blueprint,
-    Response,
     redirect,
     render_template,
     request,
@@ -14,6 +13,7 @@ from quart import (
     url_for,
 )
 from quart_schema import hide
+from werkzeug.wrappers.response import Response as Redirect
 
 from server.auth import (
     check_attempts,
@@ -42,7 +42,7 @@ ROLE_NAMES = {
 
 @blueprint.get("/staff/")
 @hide
-async def home() -> Response | str:
+async def home() -> Redirect | str:
     try:
         user = await current_staff()
     except ApiError:
@@ -60,7 +60,7 @@ async def sign_in_form() -> str:
 
 @blueprint.post("/staff/sign-in")
 @hide
-async def sign_in() -> Response | tuple[str, int]:
+async def sign_in() -> Redirect | tuple[str, int]:
     await check_csrf()
     form = await request.form
     email = form.get("email", "").strip().lower()[:254]
@@ -86,7 +86,7 @@ async def sign_in() -> Response | tuple[str, int]:
 
 @blueprint.post("/staff/sign-out")
 @hide
-async def sign_out() -> Response:
+async def sign_out() -> Redirect:
     await check_csrf()
     session.clear()
     return redirect(url_for("staff_pages.sign_in_form"))
