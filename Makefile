@@ -6,18 +6,24 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 export CASEHUB_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test test-sqlite test-postgres bench lint migrations clean
+.PHONY: run test test-services test-sqlite test-postgres bench lint migrations clean
 
 run: $(STAMP)
 	$(BIN)/casehub serve --demo-if-empty
 
-test: test-sqlite test-postgres
+test: test-services test-sqlite test-postgres
+
+test-services:
+	scripts/test-services
 
 test-sqlite: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# The browser tests drive the app, whose server they start on SQLite; the
+# rest of the suite runs again on PostgreSQL.
 test-postgres: $(STAMP)
-	CASEHUB_TEST_DATABASE=postgres $(BIN)/python -m pytest -q -p no:cacheprovider
+	CASEHUB_TEST_DATABASE=postgres $(BIN)/python -m pytest -q -p no:cacheprovider \
+		-m "not browser"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
