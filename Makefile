@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# axe-core and Lighthouse, for the accessibility tests and the app benchmark;
+# `npm ci` empties node_modules first, so a changed lock file means a fresh copy.
+NODE_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
 
 export CASEHUB_DATA_DIR ?= $(CURDIR)/data
 
@@ -16,7 +19,7 @@ test: test-services test-sqlite test-postgres
 test-services:
 	scripts/test-services
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # The browser tests drive the app, whose server they start on SQLite; the
@@ -25,7 +28,7 @@ test-postgres: $(STAMP)
 	CASEHUB_TEST_DATABASE=postgres $(BIN)/python -m pytest -q -p no:cacheprovider \
 		-m "not browser"
 
-bench: $(STAMP)
+bench: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
@@ -41,6 +44,10 @@ $(STAMP):
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	rm -f $(VENV)/.installed-*
+	touch $@
+
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund
 	touch $@
 
 clean:
