@@ -50,3 +50,80 @@ async function fromShell(request, url) {
 self.addEventListener("sync", (event) => {
   if (event.tag === "casehub-sync") event.waitUntil(syncOnce());
 });
+
+// Every push shows a notification, even one we cannot read: Safari takes
+// push away from apps that receive alerts and stay silent.
+const FALLBACK = {
+  title: "casehub",
+  body: "There is news on one of your cases. Open the app to see it.",
+  tag: "casehub-alert",
+  url: "/#cases",
+};
+
+self.addEventListener("push", (event) => {
+  const alert = readAlert(event.data);
+  const shown = self.registration.showNotification(alert.title, {
+    body: alert.body,
+    tag: alert.tag,
+    renotify: true,
+    icon: "/app/icons/icon-192.png",
+    data: { url: alert.url },
+  });
+  // Fetch the news too, so the case is up to date when opened offline.
+  event.waitUntil(Promise.all([shown, syncOnce().catch(() => {})]));
+});
+
+function readAlert(data) {
+  let message = null;
+  try {
+    message = data?.json();
+  } catch {
+    message = null;
+  }
+  if (!message || typeof message !== "object") return FALLBACK;
+
+  const reference = typeof message.reference === "string" ? message.reference : "";
+  const caseId = typeof message.case_id === "string" ? message.case_id : "";
+  return {
+    title: text(message.title) || (reference ? `Case ${reference}` : FALLBACK.title),
+    body: text(message.body) || "This case has changed. Open it to see what happened.",
+    tag: text(message.tag) || caseId || FALLBACK.tag,
+    url: ownAddress(message.url) || (caseId ? `/#case/${caseId}` : FALLBACK.url),
+  };
+}
+
+function text(value) {
+  return typeof value === "string" ? value.slice(0, 200) : "";
+}
+
+/** Only a page of this app: an alert must not send the member elsewhere. */
+function ownAddress(value) {
+  if (typeof value !== "string") return "";
+  try {
+    const url = new URL(value, location.origin);
+    return url.origin === location.origin ? url.pathname + url.hash : "";
+  } catch {
+    return "";
+  }
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = ownAddress(event.notification.data?.url) || FALLBACK.url;
+  event.waitUntil(openApp(new URL(url, location.origin).href));
+});
+
+async function openApp(url) {
+  const windows = await self.clients.matchAll({ type: "window",
+    includeUncontrolled: true });
+  const open = windows.find((client) => new URL(client.url).origin === location.origin);
+  if (!open) return self.clients.openWindow(url);
+
+  const focused = await open.focus();
+  try {
+    return await focused.navigate(url);
+  } catch {
+    // A page this worker does not control cannot be steered; open a new one.
+    return self.clients.openWindow(url);
+  }
+}

@@ -1,5 +1,6 @@
 // The app's entry: pick the screen from the address, keep it fresh as sync
 // brings news, and start the worker and the syncer.
+import { refreshAlerts } from "./alerts.js";
 import { database } from "./db.js";
 import { announce } from "./dom.js";
 import { startSyncing } from "./scheduler.js";
@@ -54,6 +55,8 @@ async function draw() {
   if (token && !syncing) {
     syncing = true;
     startSyncing();
+    // Offline, or no push service: the next start tries again.
+    refreshAlerts().catch(() => {});
   }
   nav.hidden = !token;
 

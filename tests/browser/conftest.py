@@ -79,6 +79,16 @@ class Casehub:
         with sqlite3.connect(self.data_dir / "casehub.db") as connection:
             return connection.execute(sql, params).fetchall()
 
+    def cli(self, *args: str) -> str:
+        """Run a casehub command against this server's data, as an admin would."""
+        port = int(self.url.rsplit(":", 1)[1])
+        done = subprocess.run(
+            [sys.executable, "-c", "import sys; from server.cli import main; "
+             "raise SystemExit(main(sys.argv[1:]))", *args],
+            cwd=ROOT, env=_env(self.data_dir, port), capture_output=True, text=True,
+            check=True, timeout=60)
+        return done.stdout
+
     @asynccontextmanager
     async def staff(self, email: str) -> AsyncIterator[httpx.AsyncClient]:
         """An HTTP client signed in as a member of staff."""

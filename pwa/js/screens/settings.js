@@ -1,7 +1,9 @@
-// Settings: whether the phone keeps our data safe, and signing out.
+// Settings: alerts, whether the phone keeps our data safe, and signing out.
 import { call } from "../api.js";
 import { database, wipe } from "../db.js";
 import { h } from "../dom.js";
+import { alertsSection } from "./alerts.js";
+import { forgetAlerts } from "../alerts.js";
 import { askToPersist, isPersisted } from "../storage.js";
 import { announceChange } from "../signals.js";
 
@@ -21,6 +23,7 @@ export async function settingsScreen() {
   return [
     h("h1", { tabindex: "-1" }, "Settings"),
     h("p", {}, `Signed in as ${user?.name || ""}${user?.ward ? `, ${user.ward}` : ""}.`),
+    await alertsSection(),
     h("h2", {}, "Storage"),
     h("p", { id: "storage-state" }, persisted
       ? "Kept: the browser will not clear this app's data to free space."
@@ -53,6 +56,8 @@ function signOutForm(db, unsent) {
 async function signOut(db) {
   const token = await db.get("meta", "token");
   const deviceId = await db.get("meta", "device_id");
+  // The next person on this phone must not get this member's alerts.
+  await forgetAlerts(token);
   try {
     await call(`/api/devices/${deviceId}`, { token, method: "DELETE" });
   } catch {
