@@ -174,7 +174,8 @@ async def create_case(writer: Writer, member: User, new: NewCase) -> Case:
                     {"status": Status.SUBMITTED.value}, client_time=new.client_time)
     for photo in photos:
         await _attach(writer, case, member, photo, None, new.client_time)
-    await publish_case(writer, case)
+    publish_later(writer, case)
+    writer.cache[("case", case.id)] = case
     return case
 
 
@@ -430,7 +431,19 @@ async def touch(writer: Writer, case: Case) -> None:
     case.updated_at = now()
     case.version = writer.version
     await case.save()
-    await publish_case(writer, case)
+    publish_later(writer, case)
+
+
+def publish_later(writer: Writer, case: Case) -> None:
+    """Put the case on the feed once, as it stands when the transaction ends."""
+    case_id = case.id
+
+    async def publish() -> None:
+        latest = await Case.get_or_none(id=case_id)
+        if latest is not None:
+            await publish_case(writer, latest)
+
+    writer.defer(("case", case_id), publish)
 
 
 async def publish_case(writer: Writer, case: Case) -> None:

@@ -139,7 +139,10 @@ async def choose_alerts(context: MutationContext, args: AlertSettings) -> None:
 
 
 async def _visible_case(context: MutationContext, case_id: uuid.UUID) -> Case:
-    case = await Case.get_or_none(id=case_id)
+    # Mutations of one batch often name the same case: look it up once.
+    key = ("case", case_id)
+    case = context.writer.cache.get(key) or await Case.get_or_none(id=case_id)
+    context.writer.cache[key] = case
     if case is None or not casework.can_see(context.user, case):
         raise Rejected("case_not_found", "That case is not one of yours.",
                        field="case_id")

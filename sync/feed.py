@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,13 +24,28 @@ class Audience:
     staff_only: bool = False
 
 
+Deferred = Callable[[], Awaitable[None]]
+
+
 @dataclass
 class Writer:
-    """Collects the changes of one transaction under its version."""
+    """Collects the changes of one transaction under its version.
+
+    `defer` runs a step once, just before the changes are written, however
+    often it was asked for under the same key: an entity changed by many
+    mutations of one batch reaches the feed once, in its final state.
+    `cache` holds what mutators may share within the transaction; it is
+    emptied whenever a mutation is undone.
+    """
 
     connection: BaseDBAsyncClient
     version: int
     changes: list[Change] = field(default_factory=list)
+    deferred: dict[Hashable, Deferred] = field(default_factory=dict)
+    cache: dict[Hashable, Any] = field(default_factory=dict)
+
+    def defer(self, key: Hashable, step: Deferred) -> None:
+        self.deferred.setdefault(key, step)
 
     def record(self, entity: str, entity_id: str, data: dict[str, Any],
                audience: Audience) -> None:
@@ -49,6 +64,9 @@ class Writer:
         )
 
     async def flush(self) -> None:
+        while self.deferred:
+            key = next(iter(self.deferred))
+            await self.deferred.pop(key)()
         if self.changes:
             await Change.bulk_create(self.changes, using_db=self.connection)
             self.changes.clear()

@@ -200,14 +200,20 @@ async def _run_mutator(writer: Writer, device: Device, user: Any,
         async with writer.connection._in_transaction():
             await mutator.apply(context, args)
     except Rejected as rejected:
-        del writer.changes[kept:]
+        _undo(writer, kept)
         return MutationError(
             code=rejected.code, detail=rejected.detail, field=rejected.field
         )
     except NotYet:
-        del writer.changes[kept:]
+        _undo(writer, kept)
         raise
     return None
+
+
+def _undo(writer: Writer, kept: int) -> None:
+    """Forget what an undone mutation left in memory; its rows are rolled back."""
+    del writer.changes[kept:]
+    writer.cache.clear()
 
 
 def _nul_at(value: Any, where: str = "") -> str | None:
