@@ -71,11 +71,14 @@ export async function disableAlerts() {
   await call("/api/push/subscription", { token, method: "DELETE" });
 }
 
-/** Drop this phone's subscription before signing out; offline it stays quiet. */
+/**
+ * Drop this phone's subscription before signing out, at the server too even
+ * when the browser had lost it. Offline, the push service's refusal of the
+ * dead subscription later tells the server instead.
+ */
 export async function forgetAlerts(token) {
   const subscription = await currentSubscription().catch(() => null);
   await subscription?.unsubscribe().catch(() => false);
-  if (!subscription) return;
   await call("/api/push/subscription", { token, method: "DELETE" }).catch(() => {});
 }
 

@@ -350,5 +350,17 @@ async def test_the_app_subscribes_and_subscribes_again_when_the_key_changes(
     await expect(page.locator("#alerts-state")).to_have_text(
         "Off: this phone shows no alerts.")
     assert _held(casehub) == []
-    assert await page.evaluate(
-        "() => localStorage.getItem('fake-push-subscription')") is None
+    assert await _kept(page) is None
+
+    # Signing out ends the subscription, so the next person gets no alerts.
+    await page.get_by_role("button", name="Turn on alerts").click()
+    await expect(page.locator("#alerts-state")).to_contain_text("On:")
+    assert [row[0] for row in _held(casehub)] == [fake + "4"]
+    await page.get_by_role("button", name="Sign out of this phone").click()
+    await expect(page.get_by_role("heading", name="Join casehub")).to_be_visible()
+    assert _held(casehub) == []
+    assert await _kept(page) is None
+
+
+async def _kept(page: Page) -> Any:
+    return await page.evaluate("() => localStorage.getItem('fake-push-subscription')")
