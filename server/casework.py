@@ -436,14 +436,21 @@ async def touch(writer: Writer, case: Case) -> None:
 
 def publish_later(writer: Writer, case: Case) -> None:
     """Put the case on the feed once, as it stands when the transaction ends."""
-    case_id = case.id
 
-    async def publish() -> None:
-        latest = await Case.get_or_none(id=case_id)
-        if latest is not None:
-            await publish_case(writer, latest)
+    async def publish(ids: set[uuid.UUID]) -> None:
+        # Read back from the database: an undone mutation may have left
+        # changes on a case object in memory that never reached it.
+        cases = await Case.filter(id__in=list(ids)).order_by("updated_at")
+        links = await CasePhoto.filter(case_id__in=list(ids)).order_by("id")
+        photos: dict[str, list[str]] = {}
+        for link in links:
+            photos.setdefault(str(link.case_id), []).append(link.photo_id)
+        for latest in cases:
+            writer.record("case", str(latest.id),
+                          case_data(latest, photos.get(str(latest.id), [])),
+                          case_audience(latest))
 
-    writer.defer(("case", case_id), publish)
+    writer.defer_each("cases", case.id, publish)
 
 
 async def publish_case(writer: Writer, case: Case) -> None:

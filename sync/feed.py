@@ -42,10 +42,18 @@ class Writer:
     version: int
     changes: list[Change] = field(default_factory=list)
     deferred: dict[Hashable, Deferred] = field(default_factory=dict)
+    gathered: dict[Hashable, set[Any]] = field(default_factory=dict)
     cache: dict[Hashable, Any] = field(default_factory=dict)
 
     def defer(self, key: Hashable, step: Deferred) -> None:
         self.deferred.setdefault(key, step)
+
+    def defer_each(self, key: Hashable, item: Any,
+                   step: Callable[[set[Any]], Awaitable[None]]) -> None:
+        """Gather `item` under `key`; `step` runs once, with every item."""
+        items = self.gathered.setdefault(key, set())
+        items.add(item)
+        self.defer(key, lambda: step(items))
 
     def record(self, entity: str, entity_id: str, data: dict[str, Any],
                audience: Audience) -> None:
