@@ -13,6 +13,12 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from server.case_feed import (
+    event_audience,
+    event_data,
+    publish_later,
+    republish_events,
+)
 from server.models import (
     Case,
     CaseEvent,
@@ -30,7 +36,7 @@ from server.models import (
 from server.notifications import alerts
 from server.workdays import calendar
 from sync.errors import NotYet, Rejected
-from sync.feed import Audience, Writer
+from sync.feed import Writer
 from sync.models import Change
 
 OPEN = frozenset({
@@ -364,7 +370,7 @@ async def hand_off(writer: Writer, case: Case, actor: User, department: Departme
                          "to": Status.WITH_DEPARTMENT.value, "note": None})
         case.status = Status.WITH_DEPARTMENT
     await touch(writer, case)
-    await _republish_events(writer, case)
+    await republish_events(writer, case)
     await alerts.handed_off(writer, case, department, event)
     if previous is not None and previous != department.id:
         await _forget_in_department(writer, case, previous)
@@ -432,109 +438,3 @@ async def touch(writer: Writer, case: Case) -> None:
     case.version = writer.version
     await case.save()
     publish_later(writer, case)
-
-
-def publish_later(writer: Writer, case: Case) -> None:
-    """Put the case on the feed once, as it stands when the transaction ends."""
-
-    async def publish(ids: set[uuid.UUID]) -> None:
-        # Read back from the database: an undone mutation may have left
-        # changes on a case object in memory that never reached it.
-        cases = await Case.filter(id__in=list(ids)).order_by("updated_at")
-        links = await CasePhoto.filter(case_id__in=list(ids)).order_by("id")
-        photos: dict[str, list[str]] = {}
-        for link in links:
-            photos.setdefault(str(link.case_id), []).append(link.photo_id)
-        for latest in cases:
-            writer.record("case", str(latest.id),
-                          case_data(latest, photos.get(str(latest.id), [])),
-                          case_audience(latest))
-
-    writer.defer_each("cases", case.id, publish)
-
-
-async def publish_case(writer: Writer, case: Case) -> None:
-    links = await CasePhoto.filter(case_id=case.id).order_by("id")
-    photos = [link.photo_id for link in links]
-    writer.record("case", str(case.id), case_data(case, photos),
-                  case_audience(case))
-
-
-async def _republish_events(writer: Writer, case: Case) -> None:
-    """Put every event of a case on the feed again, for its new readers."""
-    events = await CaseEvent.filter(case_id=case.id).order_by("created_at")
-    authors = await _names({event.author_id for event in events})
-    for event in events:
-        writer.record("event", str(event.id),
-                      event_data(event, authors.get(event.author_id)),
-                      event_audience(case, event))
-
-
-async def _names(ids: set[int | None]) -> dict[int | None, User]:
-    found = await User.filter(id__in=[i for i in ids if i is not None])
-    return {user.id: user for user in found}
-
-
-def case_audience(case: Case) -> Audience:
-    return Audience(member_id=case.member_id, department_id=case.department_id)
-
-
-def event_audience(case: Case, event: CaseEvent) -> Audience:
-    return Audience(member_id=case.member_id, department_id=case.department_id,
-                    staff_only=not event.member_visible)
-
-
-def case_data(case: Case, photos: list[str]) -> dict[str, Any]:
-    return {
-        "id": str(case.id),
-        "reference": case.reference,
-        "member_id": case.member_id,
-        "kind": case.kind.value,
-        "category_id": case.category_id,
-        "department_id": case.department_id,
-        "answers": case.answers,
-        "description": case.description,
-        "constituent": {
-            "name": case.constituent_name,
-            "address": case.constituent_address,
-            "phone": case.constituent_phone,
-            "email": case.constituent_email,
-        },
-        "location": {
-            "latitude": case.latitude,
-            "longitude": case.longitude,
-            "accuracy": case.location_accuracy,
-            "address": case.address,
-        },
-        "status": case.status.value,
-        "priority": case.priority.value,
-        "due_at": _iso(case.due_at),
-        "channel": case.channel,
-        "photos": photos,
-        "created_at": _iso(case.created_at),
-        "client_created_at": _iso(case.client_created_at),
-        "updated_at": _iso(case.updated_at),
-    }
-
-
-def event_data(event: CaseEvent, author: User | None) -> dict[str, Any]:
-    return {
-        "id": str(event.id),
-        "case_id": str(event.case_id),
-        "kind": event.kind.value,
-        "author": _author(author),
-        "data": event.data,
-        "created_at": _iso(event.created_at),
-        "client_created_at": _iso(event.client_created_at),
-    }
-
-
-def _author(user: User | None) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    role = "member" if user.role == Role.MEMBER else "staff"
-    return {"id": user.id, "name": user.name, "role": role}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

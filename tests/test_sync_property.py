@@ -31,7 +31,7 @@ from hypothesis.stateful import (
 from PIL import Image
 from quart.testing import app as quart_testing
 
-from server import casework, tokens
+from server import case_feed, casework, tokens
 from server.app import create_app
 from server.config import load_settings
 from server.models import (
@@ -325,13 +325,13 @@ class SyncMachine(RuleBasedStateMachine):
                  else Case.filter(department_id=user.department_id))
         for case in await cases:
             links = await CasePhoto.filter(case_id=case.id).order_by("id")
-            view[("case", str(case.id))] = casework.case_data(
+            view[("case", str(case.id))] = case_feed.case_data(
                 case, [link.photo_id for link in links])
             for event in await CaseEvent.filter(case_id=case.id):
                 if user.role == Role.MEMBER and not event.member_visible:
                     continue
                 author = await User.get_or_none(id=event.author_id)
-                view[("event", str(event.id))] = casework.event_data(event, author)
+                view[("event", str(event.id))] = case_feed.event_data(event, author)
 
         devices = await Device.filter(user_id=user.id).values_list("id", flat=True)
         for refused in await AppliedMutation.filter(device_id__in=list(devices),

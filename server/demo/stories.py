@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from server import casework
+from server import case_feed, casework
 from server.demo.council import (
     CATEGORIES,
     FIRST_NAMES,
@@ -275,7 +275,7 @@ async def _write_case(rng: random.Random, story: _Story, member: User,
             version=writer.version,
         )
         await _write_events(rng, writer, case, story)
-        await casework.publish_case(writer, case)
+        await case_feed.publish_case(writer, case)
     return len(story.steps)
 
 
@@ -295,8 +295,8 @@ async def _write_events(rng: random.Random, writer: Writer, case: Case,
         # The feed carries each event with the case's final audience, as a
         # handoff republishes the timeline for the department.
         writer.record("event", str(event.id),
-                      casework.event_data(event, step.author),
-                      casework.event_audience(case, event))
+                      case_feed.event_data(event, step.author),
+                      case_feed.event_audience(case, event))
     await CaseEvent.bulk_create(events, using_db=writer.connection)
 
 
