@@ -119,7 +119,7 @@ async function openApp(url) {
   const open = windows.find((client) => new URL(client.url).origin === location.origin);
   if (!open) return self.clients.openWindow(url);
 
-  const focused = await open.focus();
+  const focused = await open.focus().catch(() => open);
   try {
     return await focused.navigate(url);
   } catch {
