@@ -97,7 +97,10 @@ async def test_every_member_screen_passes_axe_and_fits(
     await expect(page.locator(".error-summary")).to_be_focused()
     await check(page, "raise a case with errors", problems)
 
+    # Offline, so the new case keeps its "New case" heading until the sync.
+    await laid_out.set_offline(True)
     await raise_case(page, "Mattress against the church railings")
+    await laid_out.set_offline(False)
     await synced(page)
     await check(page, "sync", problems)
     reference = await hub_moves_the_case_on(casehub)
@@ -201,6 +204,7 @@ async def test_a_member_joins_and_raises_a_case_by_keyboard_alone(
     await tab_to(page, name="Raise a case", limit=2)
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("heading", name="Raise a case")).to_be_focused()
+    await context.set_offline(True)
     await fill_the_form_by_keyboard(page)
 
     await expect(page.get_by_role("heading", name="New case")).to_be_visible()
@@ -209,6 +213,7 @@ async def test_a_member_joins_and_raises_a_case_by_keyboard_alone(
     for shown in ("Fly-tipping", "Fridge dumped by the bus stop", "Mattress",
                   "Ormeau Road"):
         await expect(details).to_contain_text(shown)
+    await context.set_offline(False)
     await expect(page.get_by_role("heading", name="CH-")).to_be_visible(
         timeout=20_000)
     [(description, answers)] = casehub.query("SELECT description, answers FROM cases")
