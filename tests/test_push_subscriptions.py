@@ -60,6 +60,25 @@ async def test_a_device_subscribes_refreshes_and_unsubscribes(client, fake):
     assert await PushSubscription.all().count() == 0
 
 
+async def test_a_revoked_device_loses_its_subscription(client, fake):
+    council = await make_council()
+    token = await enroll(client, council.members[0])
+    kept_token = await enroll(client, council.members[0])
+    await subscribe(client, token, fake.new_device().subscription())
+    kept = fake.new_device()
+    await subscribe(client, kept_token, kept.subscription())
+    kept_row = await PushSubscription.get(endpoint=kept.endpoint)
+    me = await (await client.get("/api/devices", headers=bearer(token))).get_json()
+    (lost,) = [d for d in me["devices"] if d["id"] != str(kept_row.device_id)]
+
+    response = await client.delete(f"/api/devices/{lost['id']}",
+                                   headers=bearer(kept_token))
+
+    assert response.status_code == 204
+    rows = await PushSubscription.all()
+    assert [row.endpoint for row in rows] == [kept.endpoint]
+
+
 async def test_an_endpoint_moves_to_whoever_joined_last(client, fake):
     council = await make_council()
     device = fake.new_device()

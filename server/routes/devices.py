@@ -13,6 +13,7 @@ from server import enrollment
 from server.auth import client_address, current_device, current_staff
 from server.errors import ApiError
 from server.models import Role, User
+from server.notifications.models import PushSubscription
 from sync import PROTOCOL_VERSION
 from sync.models import Device
 
@@ -150,6 +151,8 @@ async def _revoke(device_id: uuid.UUID, owner: User | None) -> None:
     if device.revoked_at is None:
         device.revoked_at = datetime.now(UTC)
         await device.save(update_fields=["revoked_at"])
+    # A lost phone must stop showing alerts about casework on its lock screen.
+    await PushSubscription.filter(device_id=device.id).delete()
 
 
 def device_out(device: Device) -> DeviceOut:
