@@ -19,11 +19,30 @@ export async function casesScreen({ query = "", status = "" }) {
     h("option", { value: "unsynced" }, "Not yet sent"));
   filter.value = status;
 
+  // Drawing thousands of cases at once keeps a phone busy for seconds;
+  // draw a page at a time and offer the rest.
+  let shown = [];
+  let drawn = 0;
+  const more = h("button", { type: "button", id: "case-more", class: "secondary" },
+    "Show more cases");
+  const drawMore = () => {
+    const next = shown.slice(drawn, drawn + PAGE);
+    list.append(...next.map((found) => caseItem(found, categories)));
+    drawn += next.length;
+    more.hidden = drawn >= shown.length;
+  };
   const render = () => {
-    const shown = matching(cases, categories, search.value, filter.value);
-    list.replaceChildren(...shown.map((found) => caseItem(found, categories)));
+    shown = matching(cases, categories, search.value, filter.value);
+    drawn = 0;
+    list.replaceChildren();
+    drawMore();
     count.textContent = shown.length === 1 ? "1 case" : `${shown.length} cases`;
   };
+  more.addEventListener("click", () => {
+    const first = drawn;
+    drawMore();
+    list.children[first]?.querySelector("a")?.focus();
+  });
   search.addEventListener("input", render);
   filter.addEventListener("change", render);
   render();
@@ -36,9 +55,11 @@ export async function casesScreen({ query = "", status = "" }) {
     count,
     cases.length === 0
       ? h("p", {}, "No cases yet. ", h("a", { href: "#raise" }, "Raise a case"), ".")
-      : list,
+      : [list, more],
   ];
 }
+
+const PAGE = 50;
 
 const OPEN = new Set(["submitted", "acknowledged", "with_department", "in_progress",
   "reopened"]);
@@ -52,7 +73,9 @@ function matching(cases, categories, query, status) {
       return !status || found.status === status;
     })
     .filter((found) => !words || searchable(found, categories).includes(words))
-    .sort((a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at));
+    .map((found) => [Date.parse(found.updated_at) || 0, found])
+    .sort(([a], [b]) => b - a)
+    .map(([, found]) => found);
 }
 
 function searchable(found, categories) {
