@@ -3,7 +3,7 @@
 import { openDB } from "../vendor/idb/index.js";
 
 export const DB_NAME = "casehub";
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 export const STORES = ["meta", "cases", "events", "reference", "photos", "outbox"];
 // Server state that a pull `reset` replaces. The outbox and photos stay.
 export const PULLED_STORES = ["cases", "events", "reference"];
@@ -33,7 +33,7 @@ export function database() {
  * One step per version. A step may reshape stores but must carry the
  * outbox across: it holds changes the member made that the server lacks.
  */
-function upgrade(db, oldVersion) {
+function upgrade(db, oldVersion, newVersion, tx) {
   if (oldVersion < 1) {
     db.createObjectStore("meta");
     db.createObjectStore("cases", { keyPath: "id" });
@@ -42,6 +42,12 @@ function upgrade(db, oldVersion) {
     db.createObjectStore("reference", { keyPath: "key" });
     db.createObjectStore("photos", { keyPath: "sha256" });
     db.createObjectStore("outbox", { keyPath: "seq" });
+  }
+  if (oldVersion < 2) {
+    // Find unsent or refused changes by their state, and a member's cases by
+    // their last change, without reading every row.
+    tx.objectStore("outbox").createIndex("state", "state");
+    tx.objectStore("cases").createIndex("updated_at", "updated_at");
   }
 }
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from PIL import Image
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
@@ -403,3 +405,64 @@ async def test_the_worker_sends_the_outbox_with_no_page_open(
             break
         await asyncio.sleep(0.1)
     assert casehub.query("SELECT description FROM cases") == [("Bollard knocked over",)]
+
+
+OLD_DATABASE = """
+async ([token, user, args]) => {
+  const db = await new Promise((done, failed) => {
+    const opening = indexedDB.open("casehub", 1);
+    opening.onupgradeneeded = () => {
+      const made = opening.result;
+      made.createObjectStore("meta");
+      made.createObjectStore("cases", { keyPath: "id" });
+      made.createObjectStore("events", { keyPath: "id" }).createIndex(
+        "case_id", "case_id");
+      made.createObjectStore("reference", { keyPath: "key" });
+      made.createObjectStore("photos", { keyPath: "sha256" });
+      made.createObjectStore("outbox", { keyPath: "seq" });
+    };
+    opening.onsuccess = () => done(opening.result);
+    opening.onerror = () => failed(opening.error);
+  });
+  const tx = db.transaction(["meta", "outbox"], "readwrite");
+  tx.objectStore("meta").put(token, "token");
+  tx.objectStore("meta").put(user, "user");
+  tx.objectStore("meta").put(2, "next_seq");
+  tx.objectStore("outbox").put({ id: crypto.randomUUID(), seq: 1,
+    name: "case.create", args, client_time: new Date().toISOString(),
+    state: "pending" });
+  await new Promise((done) => { tx.oncomplete = done; });
+  db.close();
+}
+"""
+
+
+async def test_an_older_phone_database_keeps_its_outbox_through_an_upgrade(
+    context: BrowserContext, casehub: Casehub
+) -> None:
+    async with httpx.AsyncClient(base_url=casehub.url) as client:
+        joined = (await client.post("/api/devices/enroll", json={
+            "code": casehub.code(), "device_name": "old phone"})).json()
+    args = {"case_id": str(uuid.uuid4()), "category_id": casehub.seeded["fly_tipping"],
+            "description": "Raised before the app was updated",
+            "answers": {"what": "Mattress"}}
+    page = await context.new_page()
+    await page.goto("/healthz")
+    await page.evaluate(OLD_DATABASE, [joined["token"], joined["user"], args])
+
+    await page.goto("/")
+
+    await expect(page.locator("#case-list a", has_text="CH-")).to_have_count(
+        1, timeout=20_000)
+    assert casehub.query("SELECT description FROM cases") == [
+        ("Raised before the app was updated",)]
+    upgraded = await page.evaluate("""async () => {
+      const db = await new Promise((done) => {
+        const opening = indexedDB.open("casehub");
+        opening.onsuccess = () => done(opening.result);
+      });
+      const indexes = [...db.transaction("outbox").objectStore("outbox").indexNames];
+      db.close();
+      return { version: db.version, indexes };
+    }""")
+    assert upgraded == {"version": 2, "indexes": ["state"]}
