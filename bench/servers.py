@@ -12,14 +12,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+from tests.serving import wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 60
@@ -74,25 +73,10 @@ def serving(command: list[str], port: int, log: Path,
         process = subprocess.Popen(command, cwd=ROOT, env=environment,
                                    stdout=output, stderr=subprocess.STDOUT)
         try:
-            _wait_until_healthy(process, url, log)
+            wait_until_healthy(url, process, log, STARTUP_SECONDS)
             yield Served(url, process.pid)
         finally:
             _stop(process)
-
-
-def _wait_until_healthy(process: subprocess.Popen[bytes], url: str,
-                        log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited at start-up:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer within {STARTUP_SECONDS} s")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from server.config import Settings
 from server.db import close_database, open_database
 from sync import PROTOCOL_VERSION
 from tests.factories import PASSWORD, make_council, mutation
+from tests.serving import wait_until_healthy
 
 PROJECT = Path(__file__).resolve().parents[1]
 START_SECONDS = 30
@@ -81,27 +81,12 @@ def served(settings: Settings, seeded: Seeded, tmp_path: Path) -> Iterator[Serve
             cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT,
         )
     try:
-        wait_until_healthy(url, process, log)
+        wait_until_healthy(url, process, log, START_SECONDS)
         yield Served(url, process, log)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait(STOP_SECONDS)
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"casehub serve exited with {process.returncode}:\n"
-                        f"{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"casehub serve did not answer /healthz:\n{log.read_text()}")
 
 
 def stop(served: Served) -> int:

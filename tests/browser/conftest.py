@@ -14,7 +14,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from tests.factories import PASSWORD
+from tests.serving import wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -143,7 +143,7 @@ def casehub(tmp_path: Path,
                               env=_env(data_dir, port), stdout=log,
                               stderr=subprocess.STDOUT)
     try:
-        _wait_until_up(url, server, tmp_path / "server.log")
+        wait_until_healthy(url, server, tmp_path / "server.log", 30)
         yield Casehub(url, data_dir, pwa_dir, seeded_council[1])
     finally:
         server.terminate()
@@ -153,20 +153,6 @@ def casehub(tmp_path: Path,
             server.kill()
             server.wait()
         log.close()
-
-
-def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"casehub exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("casehub did not answer /healthz within 30 s")
 
 
 @pytest.fixture
