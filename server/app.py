@@ -8,10 +8,11 @@ from datetime import timedelta
 from quart import Quart, Response
 from quart_schema import Info, QuartSchema
 
-from server import workdays
+from server import jobs, workdays
 from server.config import Settings, load_settings
 from server.db import close_database, open_database, server_key
 from server.errors import register_error_handlers
+from server.mail import outbox as mail_outbox
 from server.notifications import worker as push_worker
 from server.openapi import SECURITY_SCHEMES, RequiredBodyProvider
 from server.routes import (
@@ -71,14 +72,18 @@ def create_app(settings: Settings | None = None) -> Quart:
     @app.before_serving
     async def startup() -> None:
         await open_database(settings)
-        workdays.configure(settings.holidays_country, settings.holidays_subdiv)
+        workdays.configure_from(settings)
+        mail_outbox.configure(settings.mailbox)
         app.config["CURSOR_KEY"] = await server_key("cursor")
         app.secret_key = (await server_key("session")).hex()
         app.config["PUSH_WORKER"] = push_worker.start(settings)
+        app.config["JOBS"] = jobs.start(settings)
         log.info("casehub %s serving at %s", VERSION, settings.public_url)
 
     @app.after_serving
     async def shutdown() -> None:
+        if app.config.get("JOBS"):
+            await app.config["JOBS"].stop()
         await push_worker.stop(app.config.get("PUSH_WORKER"))
         await close_database()
 

@@ -92,7 +92,7 @@ def case_data(case: Case, photos: list[str]) -> dict[str, Any]:
         "status": case.status.value,
         "priority": case.priority.value,
         "due_at": _iso(case.due_at),
-        "channel": case.channel,
+        "channel": str(case.channel),
         "photos": photos,
         "created_at": _iso(case.created_at),
         "client_created_at": _iso(case.client_created_at),

@@ -19,12 +19,15 @@ from server.case_feed import (
     publish_later,
     republish_events,
 )
+from server.hub import targets
+from server.hub.models import Contact, Handoff
 from server.models import (
     Case,
     CaseEvent,
     CaseKind,
     CasePhoto,
     Category,
+    Channel,
     Department,
     EventKind,
     Photo,
@@ -34,7 +37,6 @@ from server.models import (
     User,
 )
 from server.notifications import alerts
-from server.workdays import calendar
 from sync.errors import NotYet, Rejected
 from sync.feed import Writer
 from sync.models import Change
@@ -96,15 +98,18 @@ class Location:
 class NewCase:
     id: uuid.UUID
     kind: CaseKind
-    category_id: int
+    # Cases the hub takes in by phone or email may wait for a category.
+    category_id: int | None
     description: str
     answers: dict[str, Any]
     constituent: Constituent
     location: Location
     priority: Priority = Priority.NORMAL
     photos: tuple[str, ...] = ()
-    channel: str = "app"
+    channel: Channel = Channel.APP
     client_time: datetime | None = None
+    # The agent who took the contact in, for a call or an email logged by hand.
+    agent_id: int | None = None
 
 
 def now() -> datetime:
@@ -133,16 +138,22 @@ def is_staff_for(user: User, case: Case) -> bool:
 
 # Raising a case.
 
-async def create_case(writer: Writer, member: User, new: NewCase) -> Case:
-    """Record a case a member raised, giving it its reference."""
-    if member.role != Role.MEMBER:
+async def create_case(writer: Writer, member: User | None, new: NewCase,
+                      author: User | None = None,
+                      source: str | None = None) -> Case:
+    """Record a new case, giving it its reference.
+
+    `member` raised it, in the app or through the hub, whose agent is then
+    the `author`. A report another system sent for a resident has no member;
+    `source` names that system.
+    """
+    if member is not None and member.role != Role.MEMBER:
         raise Rejected("not_a_member", "Only elected members raise cases here.")
-    category = await Category.get_or_none(id=new.category_id, active=True)
-    if category is None:
-        raise Rejected("unknown_category",
-                       f"There is no category {new.category_id}; pick another.",
-                       field="category_id")
-    _check_answers(category, new.answers)
+    if member is None and new.channel == Channel.APP:
+        raise Rejected("not_a_member", "Cases raised in the app need a member.")
+    category = await _category(new.category_id)
+    if category is not None:
+        _check_answers(category, new.answers)
     photos = await _photos_uploaded(new.photos)
 
     moment = now()
@@ -150,9 +161,9 @@ async def create_case(writer: Writer, member: User, new: NewCase) -> Case:
         case = await Case.create(
             id=new.id,
             reference=await next_reference(writer),
-            member_id=member.id,
+            member_id=member.id if member else None,
             kind=new.kind,
-            category_id=category.id,
+            category_id=category.id if category else None,
             department_id=None,
             answers=new.answers,
             description=new.description,
@@ -165,7 +176,8 @@ async def create_case(writer: Writer, member: User, new: NewCase) -> Case:
             location_accuracy=new.location.accuracy,
             address=new.location.address,
             priority=new.priority,
-            due_at=_due(new.kind, category, moment),
+            due_at=targets.answer_by(new.kind, category, moment),
+            acknowledge_by=targets.acknowledge_by(category, moment),
             channel=new.channel,
             created_at=moment,
             client_created_at=new.client_time,
@@ -176,19 +188,30 @@ async def create_case(writer: Writer, member: User, new: NewCase) -> Case:
         # The savepoint around the mutation undoes the reference too.
         raise Rejected("case_exists", f"A case with id {new.id} already exists.",
                        field="case_id") from None
-    await add_event(writer, case, member, EventKind.CREATED,
-                    {"status": Status.SUBMITTED.value}, client_time=new.client_time)
+    creator = author or member
+    await add_event(writer, case, creator, EventKind.CREATED,
+                    {"status": Status.SUBMITTED.value, "channel": new.channel.value},
+                    client_time=new.client_time)
+    await Contact.create(channel=new.channel, at=moment, member_id=case.member_id,
+                         case_id=case.id, agent_id=new.agent_id,
+                         summary=new.description[:300], source=source,
+                         using_db=writer.connection)
     for photo in photos:
-        await _attach(writer, case, member, photo, None, new.client_time)
+        await _attach(writer, case, creator, photo, None, new.client_time)
     publish_later(writer, case)
     writer.cache[("case", case.id)] = case
     return case
 
 
-def _due(kind: CaseKind, category: Category, moment: datetime) -> datetime | None:
-    if kind != CaseKind.MEMBER_ENQUIRY:
+async def _category(category_id: int | None) -> Category | None:
+    if category_id is None:
         return None
-    return calendar.add_working_days(moment, category.answer_days)
+    category = await Category.get_or_none(id=category_id, active=True)
+    if category is None:
+        raise Rejected("unknown_category",
+                       f"There is no category {category_id}; pick another.",
+                       field="category_id")
+    return category
 
 
 def _check_answers(category: Category, answers: dict[str, Any]) -> None:
@@ -273,7 +296,7 @@ def _check_may_add(author: User, case: Case) -> None:
         )
 
 
-async def _attach(writer: Writer, case: Case, author: User, photo: Photo,
+async def _attach(writer: Writer, case: Case, author: User | None, photo: Photo,
                   caption: str | None, client_time: datetime | None,
                   event_id: uuid.UUID | None = None) -> CaseEvent:
     await CasePhoto.get_or_create(case_id=case.id, photo_id=photo.sha256)
@@ -288,6 +311,7 @@ async def reply(writer: Writer, case: Case, author: User, text: str,
     _check_staff(author, case)
     event = await add_event(writer, case, author, EventKind.REPLY, {"text": text},
                             event_id)
+    targets.note_response(case, author, event.created_at, written=True)
     await touch(writer, case)
     await alerts.replied(writer, case, author, event)
     return event
@@ -325,6 +349,7 @@ async def change_status(writer: Writer, case: Case, actor: User, to: Status,
                             {"from": case.status.value, "to": to.value, "note": note},
                             event_id, client_time)
     case.status = to
+    targets.note_response(case, actor, event.created_at)
     await touch(writer, case)
     await alerts.status_changed(writer, case, actor, to, event)
     return event
@@ -362,8 +387,14 @@ async def hand_off(writer: Writer, case: Case, actor: User, department: Departme
     previous = case.department_id
     event = await add_event(writer, case, actor, EventKind.HANDOFF,
                             {"department_id": department.id,
-                             "department": department.name, "note": note})
+                             "department": department.name, "note": note,
+                             "by_email": not department.uses_casehub})
+    await Handoff.create(case_id=case.id, department_id=department.id,
+                         by_id=actor.id, at=event.created_at,
+                         by_email=not department.uses_casehub,
+                         using_db=writer.connection)
     case.department_id = department.id
+    targets.note_response(case, actor, event.created_at)
     if case.status in {Status.SUBMITTED, Status.ACKNOWLEDGED, Status.REOPENED}:
         await add_event(writer, case, actor, EventKind.STATUS_CHANGE,
                         {"from": case.status.value,

@@ -14,6 +14,7 @@ from tortoise.exceptions import BaseORMException as TortoiseError
 
 from server import workdays
 from server.config import ConfigError, Settings, load_settings
+from server.mail import outbox as mail_outbox
 
 log = logging.getLogger("casehub")
 
@@ -27,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"casehub: configuration error: {error}\n")
         return 2
     _configure_logging(settings.log_level)
-    workdays.configure(settings.holidays_country, settings.holidays_subdiv)
+    workdays.configure_from(settings)
+    mail_outbox.configure(settings.mailbox)
     return int(asyncio.run(args.run(settings, args)) or 0)
 
 

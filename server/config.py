@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SETTINGS_DOC = {
     "CASEHUB_DATA_DIR": "Folder for the SQLite database, photos and keys (./data).",
@@ -28,6 +31,23 @@ SETTINGS_DOC = {
     "CASEHUB_VAPID_CONTACT": (
         "The mailto: or https: contact push services see in every alert (the "
         "public URL when it is https, else mailto:admin@localhost)."
+    ),
+    "CASEHUB_TIMEZONE": "The council's time zone, for opening hours (Europe/London).",
+    "CASEHUB_HUB_HOURS": (
+        "The hub's opening hours on working days, HH:MM-HH:MM (08:00-18:00); "
+        "acknowledgement targets count only this time."
+    ),
+    "CASEHUB_MAILBOX": (
+        "The members' mailbox address: where members write to the hub, and "
+        "the sender of the hub's mail (members@casehub.localhost)."
+    ),
+    "CASEHUB_SMTP_LISTEN": (
+        "HOST:PORT where casehub takes in mail for the members' mailbox and "
+        "replies from departments (127.0.0.1:8025), or off."
+    ),
+    "CASEHUB_SMTP_RELAY": (
+        "HOST:PORT of the mail server that delivers casehub's outgoing mail; "
+        "unset, mail waits in the outbox until one is set."
     ),
     "CASEHUB_PUSH_WORKER": (
         "on or off: whether the server sends push alerts itself (on). Turn it off "
@@ -61,6 +81,12 @@ class Settings:
     push_hosts: tuple[str, ...] = PUSH_HOSTS
     vapid_contact: str = "mailto:admin@localhost"
     push_worker: bool = True
+    timezone: str = "Europe/London"
+    hub_opens: time = time(8)
+    hub_closes: time = time(18)
+    mailbox: str = "members@casehub.localhost"
+    smtp_listen: tuple[str, int] | None = ("127.0.0.1", 8025)
+    smtp_relay: tuple[str, int] | None = None
 
     @property
     def photo_dir(self) -> Path:
@@ -79,7 +105,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     database_url = env.get("CASEHUB_DATABASE_URL") or (
         f"sqlite://{data_dir / 'casehub.db'}"
     )
-    host, port = _parse_bind(env.get("CASEHUB_BIND", "127.0.0.1:8000"))
+    host, port = _host_port("CASEHUB_BIND", env.get("CASEHUB_BIND",
+                                                    "127.0.0.1:8000"))
+    opens, closes = _hub_hours(env.get("CASEHUB_HUB_HOURS", "08:00-18:00"))
     public_url = env.get("CASEHUB_PUBLIC_URL") or f"http://{host}:{port}"
     country, subdiv = _parse_holidays(env.get("CASEHUB_HOLIDAYS", "GB-NIR"))
     contact = env.get("CASEHUB_VAPID_CONTACT") or _default_contact(public_url)
@@ -100,17 +128,66 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         push_hosts=_push_hosts(env.get("CASEHUB_PUSH_HOSTS")),
         vapid_contact=contact,
         push_worker=_on_or_off(env, "CASEHUB_PUSH_WORKER", True),
+        timezone=_timezone(env.get("CASEHUB_TIMEZONE", "Europe/London")),
+        hub_opens=opens,
+        hub_closes=closes,
+        mailbox=_mailbox(env.get("CASEHUB_MAILBOX", "members@casehub.localhost")),
+        smtp_listen=_optional_address(env, "CASEHUB_SMTP_LISTEN",
+                                      "127.0.0.1:8025"),
+        smtp_relay=_optional_address(env, "CASEHUB_SMTP_RELAY", "off"),
     )
 
 
-def _parse_bind(value: str) -> tuple[str, int]:
+def _host_port(name: str, value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdecimal() or not 0 < int(port) < 65536:
         raise ConfigError(
-            f"CASEHUB_BIND must be HOST:PORT with a port from 1 to 65535, "
-            f"got {value!r}"
+            f"{name} must be HOST:PORT with a port from 1 to 65535, got {value!r}"
         )
     return host.strip("[]"), int(port)
+
+
+def _optional_address(env: dict[str, str], name: str,
+                      default: str) -> tuple[str, int] | None:
+    value = env.get(name, default).strip() or "off"
+    if value.lower() == "off":
+        return None
+    return _host_port(name, value)
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"CASEHUB_TIMEZONE must be an IANA time zone such as Europe/London, "
+            f"got {value!r}"
+        ) from None
+    return value
+
+
+def _hub_hours(value: str) -> tuple[time, time]:
+    match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)",
+                         value.strip(), flags=re.ASCII)
+    opens = closes = None
+    if match:
+        opens = time(int(match[1]), int(match[2]))
+        closes = time(int(match[3]), int(match[4]))
+    if opens is None or closes is None or closes <= opens:
+        raise ConfigError(
+            "CASEHUB_HUB_HOURS must be HH:MM-HH:MM with the closing time after "
+            f"the opening time, for example 08:00-18:00, got {value!r}"
+        )
+    return opens, closes
+
+
+def _mailbox(value: str) -> str:
+    address = value.strip().lower()
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", address):
+        raise ConfigError(
+            f"CASEHUB_MAILBOX must be an email address, got {value!r}"
+        )
+    return address
 
 
 def _parse_holidays(value: str) -> tuple[str, str | None]:

@@ -15,7 +15,13 @@ from sync.models import SyncState
 
 log = logging.getLogger(__name__)
 
-MODEL_MODULES = ["server.models", "sync.models", "server.notifications.models"]
+MODEL_MODULES = [
+    "server.models",
+    "sync.models",
+    "server.notifications.models",
+    "server.hub.models",
+    "server.mail.models",
+]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:

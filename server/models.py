@@ -54,6 +54,30 @@ class EventKind(StrEnum):
     HANDOFF = "handoff"
     REPLY = "reply"
     INTERNAL_NOTE = "internal_note"
+    # Hub work on a case: all but an update of its details stay with staff.
+    ASSIGNED = "assigned"
+    LINKED = "linked"
+    CONTACT = "contact"
+    ESCALATED = "escalated"
+    UPDATED = "updated"
+
+
+STAFF_ONLY_EVENTS = frozenset({
+    EventKind.INTERNAL_NOTE,
+    EventKind.ASSIGNED,
+    EventKind.LINKED,
+    EventKind.CONTACT,
+    EventKind.ESCALATED,
+})
+
+
+class Channel(StrEnum):
+    """How a contact reached the hub."""
+
+    APP = "app"
+    PHONE = "phone"
+    EMAIL = "email"
+    WEB = "web"
 
 
 class Ward(Model):
@@ -160,12 +184,15 @@ class Category(Model):
 class Case(Model):
     id = fields.UUIDField(primary_key=True)
     reference = fields.CharField(max_length=16, unique=True)
-    member: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "casehub.User", related_name="cases", on_delete=fields.RESTRICT
+    # No member for a report another system sent in on a resident's behalf.
+    member: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "casehub.User", related_name="cases", null=True, on_delete=fields.RESTRICT
     )
     kind = fields.CharEnumField(CaseKind, max_length=24)
-    category: fields.ForeignKeyRelation[Category] = fields.ForeignKeyField(
-        "casehub.Category", related_name="cases", on_delete=fields.RESTRICT
+    # No category for an email or a call the hub has not sorted yet.
+    category: fields.ForeignKeyNullableRelation[Category] = fields.ForeignKeyField(
+        "casehub.Category", related_name="cases", null=True,
+        on_delete=fields.RESTRICT,
     )
     department: fields.ForeignKeyNullableRelation[Department] = (
         fields.ForeignKeyField(
@@ -188,20 +215,45 @@ class Case(Model):
     status = fields.CharEnumField(Status, max_length=24, default=Status.SUBMITTED)
     priority = fields.CharEnumField(Priority, max_length=12, default=Priority.NORMAL)
     due_at = fields.DatetimeField(null=True)
-    channel = fields.CharField(max_length=16, default="app")
+    channel = fields.CharEnumField(Channel, max_length=12, default=Channel.APP)
+    assigned_to: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "casehub.User",
+        related_name="assigned_cases",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    duplicate_of: fields.ForeignKeyNullableRelation[Case] = fields.ForeignKeyField(
+        "casehub.Case",
+        related_name="duplicates",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    # Targets and when they were met: the first answer of any kind from the
+    # hub acknowledges a case, the first written reply answers it.
+    acknowledge_by = fields.DatetimeField(null=True)
+    acknowledged_at = fields.DatetimeField(null=True)
+    answered_at = fields.DatetimeField(null=True)
+    escalated_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     client_created_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField()
     # The sync version of the last change to this row.
     version = fields.BigIntField(default=0)
 
-    member_id: int
-    category_id: int
+    member_id: int | None
+    category_id: int | None
     department_id: int | None
+    assigned_to_id: int | None
+    duplicate_of_id: str | None
 
     class Meta:
         table = "cases"
-        indexes = (Index(fields=("member_id", "updated_at")),)
+        indexes = (
+            Index(fields=("member_id", "updated_at")),
+            Index(fields=("status", "created_at")),
+            Index(fields=("department_id", "status")),
+            Index(fields=("created_at",)),
+        )
 
 
 class CaseEvent(Model):
@@ -230,7 +282,7 @@ class CaseEvent(Model):
 
     @property
     def member_visible(self) -> bool:
-        return self.kind != EventKind.INTERNAL_NOTE
+        return self.kind not in STAFF_ONLY_EVENTS
 
 
 class Photo(Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,17 @@ BAD_SETTINGS = [
     ("CASEHUB_ENROLLMENT_HOURS", "²"),
     ("CASEHUB_LOG_LEVEL", "verbose"),
     ("CASEHUB_LOG_LEVEL", "CRITICAL"),
+    ("CASEHUB_TIMEZONE", "Europe/Belfast Central"),
+    ("CASEHUB_TIMEZONE", "GMT+1:00"),
+    ("CASEHUB_HUB_HOURS", "8-6"),
+    ("CASEHUB_HUB_HOURS", "18:00-08:00"),
+    ("CASEHUB_HUB_HOURS", "08:00-24:00"),
+    ("CASEHUB_HUB_HOURS", "０８:00-18:00"),
+    ("CASEHUB_MAILBOX", "members"),
+    ("CASEHUB_MAILBOX", "Members Hub <members@council.test>"),
+    ("CASEHUB_SMTP_LISTEN", "8025"),
+    ("CASEHUB_SMTP_RELAY", "smtp.council.test"),
+    ("CASEHUB_SMTP_RELAY", "smtp.council.test:99999"),
 ]
 
 
@@ -73,6 +85,11 @@ def test_the_defaults(tmp_path, monkeypatch):
     assert (settings.holidays_country, settings.holidays_subdiv) == ("GB", "NIR")
     assert settings.log_level == "INFO"
     assert settings.photo_dir == settings.data_dir / "photos"
+    assert settings.timezone == "Europe/London"
+    assert (settings.hub_opens, settings.hub_closes) == (time(8), time(18))
+    assert settings.mailbox == "members@casehub.localhost"
+    assert settings.smtp_listen == ("127.0.0.1", 8025)
+    assert settings.smtp_relay is None
 
 
 def test_good_settings_are_read_and_tidied(tmp_path):
@@ -84,6 +101,11 @@ def test_good_settings_are_read_and_tidied(tmp_path):
         "CASEHUB_ENROLLMENT_HOURS": "24",
         "CASEHUB_HOLIDAYS": "gb-eng",
         "CASEHUB_LOG_LEVEL": "debug",
+        "CASEHUB_TIMEZONE": "Europe/Dublin",
+        "CASEHUB_HUB_HOURS": "09:00-17:30",
+        "CASEHUB_MAILBOX": "Members@Council.test",
+        "CASEHUB_SMTP_LISTEN": "off",
+        "CASEHUB_SMTP_RELAY": "smtp.council.test:587",
     })
 
     assert settings.data_dir == tmp_path.resolve()
@@ -93,6 +115,11 @@ def test_good_settings_are_read_and_tidied(tmp_path):
     assert settings.enrollment_hours == 24
     assert (settings.holidays_country, settings.holidays_subdiv) == ("GB", "ENG")
     assert settings.log_level == "DEBUG"
+    assert settings.timezone == "Europe/Dublin"
+    assert (settings.hub_opens, settings.hub_closes) == (time(9), time(17, 30))
+    assert settings.mailbox == "members@council.test"
+    assert settings.smtp_listen is None
+    assert settings.smtp_relay == ("smtp.council.test", 587)
 
 
 def test_the_public_url_follows_the_bind_address_by_default():

@@ -41,15 +41,17 @@ def _wake_workers() -> None:
         wake()
 
 
-async def enqueue(connection: BaseDBAsyncClient, member_id: int, case_id: uuid.UUID,
-                  reference: str, kind: AlertKind, cause: str,
+async def enqueue(connection: BaseDBAsyncClient, member_id: int | None,
+                  case_id: uuid.UUID, reference: str, kind: AlertKind, cause: str,
                   detail: dict[str, Any] | None = None) -> int:
     """Queue one alert for every subscribed device of a member who wants it.
 
     `cause` names what happened (an event id, or a due-date check), and with
     the device makes the delivery key that keeps an alert from being queued
-    twice. Returns how many were queued.
+    twice. Returns how many were queued: none for a case no member raised.
     """
+    if member_id is None:
+        return 0
     if kind not in await preferences.wanted(member_id, connection):
         return 0
     devices = await PushSubscription.filter(user_id=member_id).using_db(connection)

@@ -50,9 +50,9 @@ class CaseSummary(BaseModel):
     status: str
     priority: str
     kind: str
-    category_id: int
+    category_id: int | None
     department_id: int | None
-    member_id: int
+    member_id: int | None
     description: str
     created_at: datetime
     updated_at: datetime

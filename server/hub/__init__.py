@@ -1,0 +1,1 @@
+"""The Customer Hub: its contacts, triage, departments, targets and figures."""
