@@ -7,22 +7,46 @@ department handling a case reads all of it; hub staff read everything.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from server.models import Case, CaseEvent, CasePhoto, Role, User
 from sync.feed import Audience, Writer
 
+BUMPED = "bumped cases"
+PUBLISHED = "case to publish"
 
-def publish_later(writer: Writer, case: Case) -> None:
-    """Put the case on the feed once, as it stands when the transaction ends."""
+
+def publish_later(writer: Writer, case: Case, bump: bool = False) -> None:
+    """Put the case on the feed once, as it stands when the transaction ends.
+
+    With `bump`, something was added to the case (a note, a photo) and only
+    its change time and version move: that is written once for every such
+    case of the transaction, just before they are published.
+    """
 
     async def publish(ids: set[uuid.UUID]) -> None:
-        # Read back from the database: an undone mutation may have left
-        # changes on a case object in memory that never reached it.
-        cases = await Case.filter(id__in=list(ids)).order_by("updated_at")
+        moment = datetime.now(UTC)
+        bumped = writer.gathered.get(BUMPED, set())
+        if bumped:
+            await Case.filter(id__in=list(bumped)).update(
+                updated_at=moment, version=writer.version)
+        held = [writer.cache.get((PUBLISHED, case_id)) for case_id in ids]
+        if writer.undone or None in held:
+            # An undone mutation may have left changes on a case object in
+            # memory that never reached the database: read them back.
+            cases = await Case.filter(id__in=list(ids)).order_by("updated_at")
+        else:
+            cases = [found for found in held if found is not None]
+            for found in cases:
+                if found.id in bumped:
+                    found.updated_at = moment
+            cases.sort(key=lambda found: found.updated_at)
         await _record_cases(writer, cases)
 
+    writer.cache[(PUBLISHED, case.id)] = case
+    if bump:
+        writer.gathered.setdefault(BUMPED, set()).add(case.id)
     writer.defer_each("cases", case.id, publish)
 
 
@@ -43,9 +67,17 @@ async def publish_case(writer: Writer, case: Case) -> None:
     await _record_cases(writer, [case])
 
 
+async def timeline(writer: Writer, case: Case) -> list[CaseEvent]:
+    """Every event of a case, those the transaction has yet to write too."""
+    stored = await CaseEvent.filter(case_id=case.id)
+    pending = [row for row in writer.inserts
+               if isinstance(row, CaseEvent) and str(row.case_id) == str(case.id)]
+    return sorted([*stored, *pending], key=lambda event: event.created_at)
+
+
 async def republish_events(writer: Writer, case: Case) -> None:
     """Put every event of a case on the feed again, for its new readers."""
-    events = await CaseEvent.filter(case_id=case.id).order_by("created_at")
+    events = await timeline(writer, case)
     authors = await _names({event.author_id for event in events})
     for event in events:
         writer.record("event", str(event.id),
@@ -120,4 +152,4 @@ def _author(user: User | None) -> dict[str, Any] | None:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    return moment.astimezone(UTC).isoformat() if moment else None

@@ -18,6 +18,7 @@ from server.case_feed import (
     event_data,
     publish_later,
     republish_events,
+    timeline,
 )
 from server.hub import targets
 from server.hub.models import Contact, Handoff
@@ -76,6 +77,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 }
 DEPARTMENT_STATUSES = frozenset({Status.IN_PROGRESS, Status.RESOLVED})
 MAX_PHOTOS = 5
+CHECKED_EVENT_IDS = "checked event ids"
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ async def create_case(writer: Writer, member: User | None, new: NewCase,
         raise Rejected("not_a_member", "Only elected members raise cases here.")
     if member is None and new.channel == Channel.APP:
         raise Rejected("not_a_member", "Cases raised in the app need a member.")
-    category = await _category(new.category_id)
+    category = await _category(writer, new.category_id)
     if category is not None:
         _check_answers(category, new.answers)
     photos = await _photos_uploaded(new.photos)
@@ -192,10 +194,10 @@ async def create_case(writer: Writer, member: User | None, new: NewCase,
     await add_event(writer, case, creator, EventKind.CREATED,
                     {"status": Status.SUBMITTED.value, "channel": new.channel.value},
                     client_time=new.client_time)
-    await Contact.create(channel=new.channel, at=moment, member_id=case.member_id,
-                         case_id=case.id, agent_id=new.agent_id,
-                         summary=new.description[:300], source=source,
-                         using_db=writer.connection)
+    writer.insert_later(Contact(
+        channel=new.channel, at=moment, member_id=case.member_id, case_id=case.id,
+        agent_id=new.agent_id, summary=new.description[:300], source=source,
+    ))
     for photo in photos:
         await _attach(writer, case, creator, photo, None, new.client_time)
     publish_later(writer, case)
@@ -203,10 +205,13 @@ async def create_case(writer: Writer, member: User | None, new: NewCase,
     return case
 
 
-async def _category(category_id: int | None) -> Category | None:
+async def _category(writer: Writer, category_id: int | None) -> Category | None:
     if category_id is None:
         return None
-    category = await Category.get_or_none(id=category_id, active=True)
+    key = ("category", category_id)
+    category = writer.cache.get(key) or await Category.get_or_none(
+        id=category_id, active=True)
+    writer.cache[key] = category
     if category is None:
         raise Rejected("unknown_category",
                        f"There is no category {category_id}; pick another.",
@@ -249,6 +254,8 @@ async def _photos_uploaded(hashes: tuple[str, ...]) -> list[Photo]:
         raise Rejected("too_many_photos",
                        f"A case can have at most {MAX_PHOTOS} photos.",
                        field="photos")
+    if not hashes:
+        return []
     found = {photo.sha256: photo for photo in await Photo.filter(sha256__in=hashes)}
     missing = [sha for sha in hashes if sha not in found]
     if missing:
@@ -266,7 +273,7 @@ async def add_note(writer: Writer, case: Case, author: User, text: str,
     _check_may_add(author, case)
     event = await add_event(writer, case, author, EventKind.NOTE, {"text": text},
                             event_id, client_time)
-    await touch(writer, case)
+    bump(writer, case)
     return event
 
 
@@ -281,7 +288,7 @@ async def add_photo(writer: Writer, case: Case, author: User, sha256: str,
     (photo,) = await _photos_uploaded((sha256,))
     event = await _attach(writer, case, author, photo, caption, client_time,
                           event_id)
-    await touch(writer, case)
+    bump(writer, case)
     return event
 
 
@@ -417,7 +424,7 @@ async def _forget_in_department(writer: Writer, case: Case,
     read the case back from the entries written while it was theirs, or from
     the hand-off itself, written before the case changed hands.
     """
-    events = await CaseEvent.filter(case_id=case.id)
+    events = await timeline(writer, case)
     entity_ids = {str(case.id), *(str(event.id) for event in events)}
     await Change.filter(department_id=department_id,
                         entity_id__in=list(entity_ids)).update(department_id=None)
@@ -440,27 +447,54 @@ def _words(status: Status) -> str:
 
 # The timeline and the feed.
 
+async def check_event_ids(writer: Writer, ids: set[uuid.UUID]) -> None:
+    """Find out at once which of these event ids are taken.
+
+    Events whose ids were checked this way are written together when the
+    transaction ends, rather than one insert each.
+    """
+    found = await CaseEvent.filter(id__in=list(ids)).values_list("id", flat=True)
+    taken = {uuid.UUID(str(event_id)) for event_id in found}
+    taken |= {row.id for row in writer.inserts if isinstance(row, CaseEvent)}
+    writer.cache[CHECKED_EVENT_IDS] = (ids, taken)
+
+
 async def add_event(writer: Writer, case: Case, author: User | None,
                     kind: EventKind, data: dict[str, Any],
                     event_id: uuid.UUID | None = None,
                     client_time: datetime | None = None) -> CaseEvent:
-    try:
-        event = await CaseEvent.create(
-            id=event_id or uuid.uuid4(),
-            case_id=case.id,
-            kind=kind,
-            author_id=author.id if author else None,
-            data=data,
-            created_at=now(),
-            client_created_at=client_time,
-            version=writer.version,
-        )
-    except IntegrityError:
-        raise Rejected("event_exists", f"An event with id {event_id} exists.",
-                       field="event_id") from None
+    event = CaseEvent(
+        id=event_id or uuid.uuid4(),
+        case_id=case.id,
+        kind=kind,
+        author_id=author.id if author else None,
+        data=data,
+        created_at=now(),
+        client_created_at=client_time,
+        version=writer.version,
+    )
+    checked = writer.cache.get(CHECKED_EVENT_IDS)
+    if event_id is None:
+        # A fresh random id cannot be taken: write it with the others.
+        writer.insert_later(event)
+    elif checked is not None and event.id in checked[0]:
+        if event.id in checked[1]:
+            raise _event_exists(event_id)
+        checked[1].add(event.id)
+        writer.insert_later(event)
+    else:
+        try:
+            await event.save(force_create=True)
+        except IntegrityError:
+            raise _event_exists(event_id) from None
     writer.record("event", str(event.id), event_data(event, author),
                   event_audience(case, event))
     return event
+
+
+def _event_exists(event_id: uuid.UUID | None) -> Rejected:
+    return Rejected("event_exists", f"An event with id {event_id} exists.",
+                    field="event_id")
 
 
 async def touch(writer: Writer, case: Case) -> None:
@@ -469,3 +503,10 @@ async def touch(writer: Writer, case: Case) -> None:
     case.version = writer.version
     await case.save()
     publish_later(writer, case)
+
+
+def bump(writer: Writer, case: Case) -> None:
+    """Note that something was added to a case, which is otherwise unchanged."""
+    case.updated_at = now()
+    case.version = writer.version
+    publish_later(writer, case, bump=True)

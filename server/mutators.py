@@ -139,14 +139,39 @@ async def choose_alerts(context: MutationContext, args: AlertSettings) -> None:
 
 
 async def _visible_case(context: MutationContext, case_id: uuid.UUID) -> Case:
-    # Mutations of one batch often name the same case: look it up once.
     key = ("case", case_id)
+    if key not in context.writer.cache:
+        await _load_cases_of(context)
+    if casework.CHECKED_EVENT_IDS not in context.writer.cache:
+        await casework.check_event_ids(context.writer,
+                                       _ids_of(context, "event_id"))
     case = context.writer.cache.get(key) or await Case.get_or_none(id=case_id)
     context.writer.cache[key] = case
     if case is None or not casework.can_see(context.user, case):
         raise Rejected("case_not_found", "That case is not one of yours.",
                        field="case_id")
     return case
+
+
+async def _load_cases_of(context: MutationContext) -> None:
+    """Read every case the batch names in one query, to share between them."""
+    cache = context.writer.cache
+    wanted = [case_id for case_id in _ids_of(context, "case_id")
+              if ("case", case_id) not in cache]
+    found = {case.id: case for case in await Case.filter(id__in=wanted)}
+    for case_id in wanted:
+        cache[("case", case_id)] = found.get(case_id)
+
+
+def _ids_of(context: MutationContext, name: str) -> set[uuid.UUID]:
+    """The ids the batch's mutations give as argument `name`."""
+    ids = set()
+    for mutation in context.batch:
+        try:
+            ids.add(uuid.UUID(str(mutation.args.get(name))))
+        except ValueError:
+            continue
+    return ids
 
 
 REGISTRY: dict[str, Mutator] = {

@@ -97,6 +97,8 @@ def configure(country: str, subdiv: str | None, zone: str = "Europe/London",
     calendar.zone = ZoneInfo(zone)
     calendar.opens = opens
     calendar.closes = closes
+    # Load the holiday tables now rather than on the first case of the day.
+    calendar.is_working_day(date.today())
 
 
 def configure_from(settings: Settings) -> None:

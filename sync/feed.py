@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from sync.models import Change, SyncState
@@ -27,6 +28,16 @@ class Audience:
 Deferred = Callable[[], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Mark:
+    """How far a writer had got, to go back to when a savepoint is undone."""
+
+    changes: int
+    inserts: int
+    deferred: frozenset[Hashable]
+    gathered: dict[Hashable, frozenset[Any]]
+
+
 @dataclass
 class Writer:
     """Collects the changes of one transaction under its version.
@@ -34,8 +45,10 @@ class Writer:
     `defer` runs a step once, just before the changes are written, however
     often it was asked for under the same key: an entity changed by many
     mutations of one batch reaches the feed once, in its final state.
-    `cache` holds what mutators may share within the transaction; it is
-    emptied whenever a mutation is undone.
+    `insert_later` keeps rows to be written together when the transaction
+    ends, for tables nothing reads back within it. `cache` holds what
+    mutators may share within the transaction. `mark` and `restore` forget
+    all of these for a mutation that was undone.
     """
 
     connection: BaseDBAsyncClient
@@ -44,6 +57,9 @@ class Writer:
     deferred: dict[Hashable, Deferred] = field(default_factory=dict)
     gathered: dict[Hashable, set[Any]] = field(default_factory=dict)
     cache: dict[Hashable, Any] = field(default_factory=dict)
+    inserts: list[Model] = field(default_factory=list)
+    # Whether a mutation was undone: objects in memory may then be stale.
+    undone: bool = False
 
     def defer(self, key: Hashable, step: Deferred) -> None:
         self.deferred.setdefault(key, step)
@@ -54,6 +70,26 @@ class Writer:
         items = self.gathered.setdefault(key, set())
         items.add(item)
         self.defer(key, lambda: step(items))
+
+    def insert_later(self, row: Model) -> None:
+        self.inserts.append(row)
+
+    def mark(self) -> Mark:
+        return Mark(len(self.changes), len(self.inserts), frozenset(self.deferred),
+                    {key: frozenset(items) for key, items in self.gathered.items()})
+
+    def restore(self, mark: Mark) -> None:
+        del self.changes[mark.changes:]
+        del self.inserts[mark.inserts:]
+        for key in set(self.deferred) - mark.deferred:
+            del self.deferred[key]
+        for key, items in list(self.gathered.items()):
+            # Deferred steps hold these very sets: change them in place.
+            items.intersection_update(mark.gathered.get(key, frozenset()))
+            if not items and key not in mark.gathered:
+                del self.gathered[key]
+        self.cache.clear()
+        self.undone = True
 
     def record(self, entity: str, entity_id: str, data: dict[str, Any],
                audience: Audience) -> None:
@@ -75,6 +111,10 @@ class Writer:
         while self.deferred:
             key = next(iter(self.deferred))
             await self.deferred.pop(key)()
+        for model in dict.fromkeys(type(row) for row in self.inserts):
+            rows = [row for row in self.inserts if type(row) is model]
+            await model.bulk_create(rows, using_db=self.connection)
+        self.inserts.clear()
         if self.changes:
             await Change.bulk_create(self.changes, using_db=self.connection)
             self.changes.clear()

@@ -33,6 +33,8 @@ class MutationContext:
     device_id: UUID
     mutation: Mutation
     writer: Writer
+    # The whole batch, so a mutator can look up what all of it needs at once.
+    batch: list[Mutation]
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ async def _apply_fresh(writer: Writer, device: Device, user: Any,
     records: list[AppliedMutation] = []
     for mutation in mutations:
         try:
-            error = await _run_mutator(writer, device, user, mutation, registry)
+            error = await _run_mutator(writer, device, user, mutation, registry,
+                                       mutations)
         except NotYet as wait:
             results.append(_waiting(mutation, wait))
             break
@@ -170,8 +173,8 @@ def _waiting(mutation: Mutation, wait: NotYet) -> MutationResult:
 
 
 async def _run_mutator(writer: Writer, device: Device, user: Any,
-                       mutation: Mutation,
-                       registry: Registry) -> MutationError | None:
+                       mutation: Mutation, registry: Registry,
+                       batch: list[Mutation]) -> MutationError | None:
     """Run the mutator inside a savepoint; a rejection undoes its writes."""
     mutator = registry.get(mutation.name)
     if mutator is None:
@@ -194,26 +197,21 @@ async def _run_mutator(writer: Writer, device: Device, user: Any,
     except ValidationError as invalid:
         return _validation_error(invalid)
 
-    context = MutationContext(user, device.id, mutation, writer)
-    kept = len(writer.changes)
+    context = MutationContext(user, device.id, mutation, writer, batch)
+    # What the mutation leaves in memory goes with its rolled-back rows.
+    mark = writer.mark()
     try:
         async with writer.connection._in_transaction():
             await mutator.apply(context, args)
     except Rejected as rejected:
-        _undo(writer, kept)
+        writer.restore(mark)
         return MutationError(
             code=rejected.code, detail=rejected.detail, field=rejected.field
         )
     except NotYet:
-        _undo(writer, kept)
+        writer.restore(mark)
         raise
     return None
-
-
-def _undo(writer: Writer, kept: int) -> None:
-    """Forget what an undone mutation left in memory; its rows are rolled back."""
-    del writer.changes[kept:]
-    writer.cache.clear()
 
 
 def _nul_at(value: Any, where: str = "") -> str | None:
