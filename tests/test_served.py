@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -20,7 +19,7 @@ from server.config import Settings
 from server.db import close_database, open_database
 from sync import PROTOCOL_VERSION
 from tests.factories import PASSWORD, make_council, mutation
-from tests.serving import wait_until_healthy
+from tests.serving import free_port, wait_until_healthy
 
 PROJECT = Path(__file__).resolve().parents[1]
 START_SECONDS = 30
@@ -39,12 +38,6 @@ class Served:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def seed(settings: Settings) -> Seeded:
