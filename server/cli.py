@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
@@ -63,6 +64,18 @@ def _parser() -> argparse.ArgumentParser:
         "push-worker", help="send queued push alerts (without serving the API)"
     )
     push_worker.set_defaults(run=_push_worker)
+
+    backup = commands.add_parser(
+        "backup", help="copy the database and files into a new folder, while serving"
+    )
+    backup.add_argument("folder", type=Path, help="an empty or new folder")
+    backup.set_defaults(run=_backup)
+
+    restore = commands.add_parser(
+        "restore", help="put a backup back in place (stop casehub first)"
+    )
+    restore.add_argument("folder", type=Path, help="a folder made by casehub backup")
+    restore.set_defaults(run=_restore)
 
     rotate = commands.add_parser(
         "rotate-vapid",
@@ -197,6 +210,39 @@ async def _push_worker(settings: Settings, args: argparse.Namespace) -> int:
         await worker.run()
     finally:
         await close_database()
+    return 0
+
+
+async def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from server.backup import BackupError, backup
+
+    try:
+        summary = await asyncio.to_thread(backup, settings, args.folder)
+    except BackupError as error:
+        sys.stderr.write(f"casehub: {error}\n")
+        return 1
+    _say(f"Backed up the {summary.engine} database and {summary.files} files "
+         f"({summary.bytes:,} bytes) to {summary.folder}\n")
+    return 0
+
+
+async def _restore(settings: Settings, args: argparse.Namespace) -> int:
+    from server.backup import BackupError, restore, start_new_epoch
+    from server.db import close_database, open_database
+
+    try:
+        summary = await asyncio.to_thread(restore, settings, args.folder)
+    except BackupError as error:
+        sys.stderr.write(f"casehub: {error}\n")
+        return 1
+    await open_database(settings)
+    try:
+        await start_new_epoch()
+    finally:
+        await close_database()
+    _say(f"Restored the {summary.engine} database and {summary.files} files from "
+         f"{summary.folder}. Phones start their feed again when they next sync "
+         "and send what they had not sent.\n")
     return 0
 
 
