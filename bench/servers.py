@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,16 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.serving import wait_until_healthy
+from tests.serving import free_port, wait_until_healthy
+
+__all__ = ["Served", "bare_command", "casehub_command", "free_port", "running",
+           "serving"]
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def casehub_command() -> list[str]:
@@ -107,6 +103,12 @@ def bare_app() -> Any:
         results = [{"id": m["id"], "seq": m["seq"], "status": "applied",
                     "error": None} for m in body["mutations"]]
         return {"results": results, "last_seq": results[-1]["seq"]}
+
+    @app.post("/api/sync/pull")
+    async def pull() -> dict[str, Any]:
+        await request.get_json()
+        return {"changes": [], "cursor": "bare", "more": False, "reset": False,
+                "acknowledged_seq": 0}
 
     return app
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import pull_scaling, push_throughput
+from bench import load, pull_scaling, push_throughput
 from bench.__main__ import main as bench_main
 from tests.conftest import ENGINE
 
@@ -109,6 +109,28 @@ def test_push_check_refuses_a_short_count(tmp_path):
 
     with pytest.raises(RuntimeError, match="holds"):
         push_throughput.check(push_throughput.Result(plan, drive, drive, short))
+
+
+def test_load_reaches_the_server_and_watches_its_memory(tmp_path):
+    plan = load.Plan(members=6, seconds=3, every=0.5)
+
+    result = load.measure(plan, tmp_path)
+    load.check(result)
+    lines = load.report(result)
+
+    assert result.casehub.errors == {} and result.bare.errors == {}
+    assert len(result.casehub.latencies["pull"]) >= 6
+    assert result.casehub.mutations > 0
+    assert len(result.casehub.memory) >= 2
+    assert all(kb > 10_000 for _, kb in result.casehub.memory)
+    assert any("server memory" in line for line in lines)
+
+
+def test_load_check_refuses_a_run_that_reached_nothing():
+    empty = load.Run()
+
+    with pytest.raises(RuntimeError, match="no pull"):
+        load.check(load.Result(load.Plan(), empty, empty))
 
 
 def test_unknown_benchmark_is_refused(capsys):
