@@ -122,7 +122,7 @@ class Network:
 class Server:
     """`casehub serve` in a subprocess that can be killed and started again."""
 
-    def __init__(self, data_dir: Path, log: Path) -> None:
+    def __init__(self, data_dir: Path, log: Path, **settings: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -132,6 +132,7 @@ class Server:
                         CASEHUB_BIND=f"127.0.0.1:{self.port}",
                         CASEHUB_PUBLIC_URL=self.url, CASEHUB_PUSH_WORKER="off",
                         CASEHUB_SMTP_LISTEN="off", CASEHUB_LOG_LEVEL="WARNING")
+        self.env.update(settings)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -162,10 +163,13 @@ class Phone:
     made: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-async def seed(data_dir: Path, devices: int) -> tuple[list[tuple[int, str]], int,
-                                                     str]:
+async def seed(data_dir: Path, devices: int, database_url: str | None = None,
+               ) -> tuple[list[tuple[int, str]], int, str]:
     """A council with a member for each phone; their codes; a category."""
-    await open_database(load_settings({"CASEHUB_DATA_DIR": str(data_dir)}))
+    settings = {"CASEHUB_DATA_DIR": str(data_dir)}
+    if database_url:
+        settings["CASEHUB_DATABASE_URL"] = database_url
+    await open_database(load_settings(settings))
     try:
         council = await make_council()
         members = list(council.members)
