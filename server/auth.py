@@ -42,7 +42,8 @@ async def current_device() -> tuple[Device, User]:
         raise ApiError(401, "not_signed_in",
                        "Send the device token as 'Authorization: Bearer TOKEN'.")
 
-    device = await Device.get_or_none(token_hash=digest(token.strip()))
+    device = await Device.filter(token_hash=digest(token.strip())).select_related(
+        "user").first()
     if device is None:
         raise ApiError(401, "invalid_token",
                        "This device token is not known; join again with a code.")
@@ -50,7 +51,7 @@ async def current_device() -> tuple[Device, User]:
         raise ApiError(403, "device_revoked",
                        "This device was signed out by the council; its local "
                        "data must be wiped.", wipe=True)
-    user = await User.get(id=device.user_id)
+    user: User = device.user
     if not user.active:
         raise ApiError(403, "user_inactive", "This account is no longer active.",
                        wipe=True)

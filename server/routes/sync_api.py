@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from quart import Blueprint, current_app
 from quart_schema import tag, validate_request, validate_response
@@ -25,6 +25,8 @@ from sync.pull import read_page
 from sync.push import apply_batch
 
 blueprint = Blueprint("sync_api", __name__)
+
+PULL_NOTED_EVERY = timedelta(minutes=1)
 
 
 @blueprint.post("/api/sync/push")
@@ -55,7 +57,7 @@ async def pull(data: PullRequest) -> PullResponse:
     cursor = decode_cursor(data.cursor, key) if data.cursor else None
     page = await read_page(device, cursor, feed_scopes(user), user.acl_epoch,
                            data.limit)
-    await Device.filter(id=device.id).update(last_pull_at=datetime.now(UTC))
+    await _note_pull(device)
 
     next_cursor = Cursor(page.version, page.epoch, user.acl_epoch, user.id)
     return PullResponse(
@@ -85,6 +87,14 @@ def _check_protocol(version: int) -> None:
             f"This server speaks sync protocol {PROTOCOL_VERSION} at most.",
             field="protocol", supported=[OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION],
         )
+
+
+async def _note_pull(device: Device) -> None:
+    """Keep when the device last pulled, to the minute, without a write a pull."""
+    moment = datetime.now(UTC)
+    if device.last_pull_at is None or moment - device.last_pull_at > PULL_NOTED_EVERY:
+        device.last_pull_at = moment
+        await Device.filter(id=device.id).update(last_pull_at=moment)
 
 
 async def _note_version(device: Device, app_version: str | None) -> None:
