@@ -17,6 +17,7 @@ from server.notifications import worker as push_worker
 from server.openapi import SECURITY_SCHEMES, RequiredBodyProvider
 from server.routes import (
     devices,
+    open311,
     pages,
     photos,
     push,
@@ -66,7 +67,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         scalar_ui_path=None,
     )
     register_error_handlers(app)
-    for module in (sync_api, devices, photos, push, staff, staff_pages, pages):
+    for module in (sync_api, devices, photos, push, staff, staff_pages, open311,
+                   pages):
         app.register_blueprint(module.blueprint)
 
     @app.before_serving

@@ -82,6 +82,20 @@ def _parser() -> argparse.ArgumentParser:
         help="make a new push key pair; phones subscribe again on their next start",
     )
     rotate.set_defaults(run=_rotate_vapid)
+
+    open311_key = commands.add_parser(
+        "open311-key",
+        help="print a new Open311 API key for a client system, once; list or "
+             "revoke keys",
+    )
+    open311_key.add_argument("name", nargs="?",
+                             help="the client system, such as FixMyStreet")
+    choice = open311_key.add_mutually_exclusive_group()
+    choice.add_argument("--list", action="store_true",
+                        help="list the client systems and their keys' state")
+    choice.add_argument("--revoke", action="store_true",
+                        help="revoke the named system's key")
+    open311_key.set_defaults(run=_open311_key)
     return parser
 
 
@@ -257,6 +271,34 @@ async def _rotate_vapid(settings: Settings, args: argparse.Namespace) -> int:
         await close_database()
     _say(f"New push key {key.key_id}. Dropped {dropped} subscriptions made with "
          "the old key; phones subscribe again when they next start.\n")
+    return 0
+
+
+async def _open311_key(settings: Settings, args: argparse.Namespace) -> int:
+    from server.db import close_database, open_database
+    from server.open311 import keys
+
+    if not args.list and not args.name:
+        sys.stderr.write("casehub: name the client system, or use --list\n")
+        return 2
+    await open_database(settings)
+    try:
+        if args.list:
+            _say(keys.describe(await keys.clients()))
+        elif args.revoke:
+            client = await keys.revoke(args.name)
+            _say(f"Revoked the key of {client.name}; its requests are refused "
+                 "from now on.\n")
+        else:
+            key = await keys.issue(args.name)
+            _say(f"Open311 api_key for {args.name}: {key}\n"
+                 "It is shown only now: casehub keeps a hash of it. Reports "
+                 f"sent with it reach the hub with {args.name} as their source.\n")
+    except keys.KeyRefused as refused:
+        sys.stderr.write(f"casehub: {refused}\n")
+        return 1
+    finally:
+        await close_database()
     return 0
 
 
