@@ -193,7 +193,7 @@ async def create_case(writer: Writer, member: User | None, new: NewCase,
     creator = author or member
     await add_event(writer, case, creator, EventKind.CREATED,
                     {"status": Status.SUBMITTED.value, "channel": new.channel.value},
-                    client_time=new.client_time)
+                    client_time=new.client_time, later=True)
     writer.insert_later(Contact(
         channel=new.channel, at=moment, member_id=case.member_id, case_id=case.id,
         agent_id=new.agent_id, summary=new.description[:300], source=source,
@@ -272,7 +272,7 @@ async def add_note(writer: Writer, case: Case, author: User, text: str,
                    client_time: datetime | None = None) -> CaseEvent:
     _check_may_add(author, case)
     event = await add_event(writer, case, author, EventKind.NOTE, {"text": text},
-                            event_id, client_time)
+                            event_id, client_time, later=True)
     bump(writer, case)
     return event
 
@@ -287,7 +287,7 @@ async def add_photo(writer: Writer, case: Case, author: User, sha256: str,
                        field="sha256")
     (photo,) = await _photos_uploaded((sha256,))
     event = await _attach(writer, case, author, photo, caption, client_time,
-                          event_id)
+                          event_id, later=True)
     bump(writer, case)
     return event
 
@@ -305,11 +305,12 @@ def _check_may_add(author: User, case: Case) -> None:
 
 async def _attach(writer: Writer, case: Case, author: User | None, photo: Photo,
                   caption: str | None, client_time: datetime | None,
-                  event_id: uuid.UUID | None = None) -> CaseEvent:
+                  event_id: uuid.UUID | None = None,
+                  later: bool = False) -> CaseEvent:
     await CasePhoto.get_or_create(case_id=case.id, photo_id=photo.sha256)
     return await add_event(writer, case, author, EventKind.PHOTO,
                            {"sha256": photo.sha256, "caption": caption},
-                           event_id, client_time)
+                           event_id, client_time, later)
 
 
 async def reply(writer: Writer, case: Case, author: User, text: str,
@@ -462,7 +463,14 @@ async def check_event_ids(writer: Writer, ids: set[uuid.UUID]) -> None:
 async def add_event(writer: Writer, case: Case, author: User | None,
                     kind: EventKind, data: dict[str, Any],
                     event_id: uuid.UUID | None = None,
-                    client_time: datetime | None = None) -> CaseEvent:
+                    client_time: datetime | None = None,
+                    later: bool = False) -> CaseEvent:
+    """Add an entry to the case's timeline and put it on the feed.
+
+    With `later`, the row may be written with the transaction's other rows
+    at its end, when its id cannot be taken: only for events nothing in the
+    transaction reads back or refers to.
+    """
     event = CaseEvent(
         id=event_id or uuid.uuid4(),
         case_id=case.id,
@@ -473,14 +481,15 @@ async def add_event(writer: Writer, case: Case, author: User | None,
         client_created_at=client_time,
         version=writer.version,
     )
+    # A fresh random id cannot be taken; a checked one is known to be free.
+    free = event_id is None
     checked = writer.cache.get(CHECKED_EVENT_IDS)
-    if event_id is None:
-        # A fresh random id cannot be taken: write it with the others.
-        writer.insert_later(event)
-    elif checked is not None and event.id in checked[0]:
+    if checked is not None and event.id in checked[0]:
         if event.id in checked[1]:
             raise _event_exists(event_id)
         checked[1].add(event.id)
+        free = True
+    if later and free:
         writer.insert_later(event)
     else:
         try:
