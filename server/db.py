@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "server.notifications.models",
     "server.hub.models",
     "server.mail.models",
+    "server.rollout.models",
 ]
 
 
