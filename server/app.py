@@ -23,6 +23,7 @@ from server.routes import (
     staff,
     staff_pages,
     sync_api,
+    training_api,
 )
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         scalar_ui_path=None,
     )
     register_error_handlers(app)
-    for module in (sync_api, devices, photos, push, staff, staff_pages, pages):
+    for module in (sync_api, devices, photos, push, staff, staff_pages,
+                   training_api, pages):
         app.register_blueprint(module.blueprint)
 
     @app.before_serving

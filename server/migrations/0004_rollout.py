@@ -13,6 +13,18 @@ class Migration(migrations.Migration):
 
     operations = [
         ops.CreateModel(
+            name='AlertCheck',
+            fields=[
+                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
+                ('device', fields.ForeignKeyField('casehub.Device', source_field='device_id', db_constraint=True, to_field='id', related_name='alert_checks', on_delete=OnDelete.CASCADE)),
+                ('requested_by', fields.ForeignKeyField('casehub.User', source_field='requested_by_id', null=True, db_constraint=True, to_field='id', related_name='alert_checks', on_delete=OnDelete.SET_NULL)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('received_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'alert_checks', 'app': 'casehub', 'indexes': [Index(fields=['device_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'A test alert sent to one phone, and when the phone said it arrived.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='BookingLink',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -76,18 +88,6 @@ class Migration(migrations.Migration):
                 ('client_created_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'feedback', 'app': 'casehub', 'indexes': [Index(fields=['party_id', 'created_at'])], 'pk_attr': 'id', 'table_description': "A member's ratings of the hub and of the app, given in the app."},
-            bases=['Model'],
-        ),
-        ops.CreateModel(
-            name='TestPush',
-            fields=[
-                ('id', fields.UUIDField(primary_key=True, default=uuid4, unique=True, db_index=True)),
-                ('device', fields.ForeignKeyField('casehub.Device', source_field='device_id', db_constraint=True, to_field='id', related_name='test_pushes', on_delete=OnDelete.CASCADE)),
-                ('requested_by', fields.ForeignKeyField('casehub.User', source_field='requested_by_id', null=True, db_constraint=True, to_field='id', related_name='test_pushes', on_delete=OnDelete.SET_NULL)),
-                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
-                ('received_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
-            ],
-            options={'table': 'test_pushes', 'app': 'casehub', 'indexes': [Index(fields=['device_id', 'created_at'])], 'pk_attr': 'id', 'table_description': 'A test alert sent to one phone, and when the phone said it arrived.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -118,15 +118,15 @@ class DeviceReport(Model):
         table = "device_reports"
 
 
-class TestPush(Model):
+class AlertCheck(Model):
     """A test alert sent to one phone, and when the phone said it arrived."""
 
     id = fields.UUIDField(primary_key=True)
     device: fields.ForeignKeyRelation[Device] = fields.ForeignKeyField(
-        "casehub.Device", related_name="test_pushes", on_delete=fields.CASCADE
+        "casehub.Device", related_name="alert_checks", on_delete=fields.CASCADE
     )
     requested_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
-        "casehub.User", related_name="test_pushes", null=True,
+        "casehub.User", related_name="alert_checks", null=True,
         on_delete=fields.SET_NULL,
     )
     created_at = fields.DatetimeField()
@@ -136,7 +136,7 @@ class TestPush(Model):
     requested_by_id: int | None
 
     class Meta:
-        table = "test_pushes"
+        table = "alert_checks"
         indexes = (Index(fields=("device_id", "created_at")),)
 
 
