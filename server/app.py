@@ -24,6 +24,10 @@ from server.routes import (
     staff_pages,
     sync_api,
     training_api,
+    training_links,
+    training_pages,
+    training_reports,
+    training_support,
 )
 
 log = logging.getLogger(__name__)
@@ -68,7 +72,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     register_error_handlers(app)
     for module in (sync_api, devices, photos, push, staff, staff_pages,
-                   training_api, pages):
+                   training_api, training_pages, training_support,
+                   training_reports, training_links, pages):
         app.register_blueprint(module.blueprint)
 
     @app.before_serving

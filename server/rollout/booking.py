@@ -37,6 +37,16 @@ async def live_booking(member_id: int) -> Booking | None:
     return await Booking.get_or_none(live_member=member_id)
 
 
+async def invite(settings: Settings, member: User) -> None:
+    """Email the member their personal link to choose a time."""
+    _check_member(member)
+    async with in_transaction() as connection:
+        link = await links.issue(connection, member, settings.booking_link_days,
+                                 settings.public_url)
+        await mail_outbox.queue(connection, letters.invite_to_book(member, link),
+                                user_id=member.id)
+
+
 async def book(settings: Settings, member: User, slot_id: int,
                by: User | None = None) -> Booking:
     """Give `member` the slot; `by` is the member of staff booking for them."""

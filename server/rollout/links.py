@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 ATTEMPT_LIMIT = 20
 ATTEMPT_MINUTES = 15
+RENEWALS = 3
+RENEWAL_MINUTES = 60
 PATH = "/training/book/"
 
 
@@ -61,6 +63,26 @@ async def resolve(token: str, address: str) -> tuple[BookingLink, User]:
     link.last_used_at = datetime.now(UTC)
     await link.save(update_fields=["last_used_at"])
     return link, member
+
+
+async def expired_owner(token: str, address: str) -> User:
+    """The member an expired link belonged to, who may ask for a new one."""
+    await check_attempts("booking_link", address, ATTEMPT_LIMIT, ATTEMPT_MINUTES)
+    link = await BookingLink.get_or_none(token_hash=digest(token))
+    member = await User.get_or_none(id=link.member_id) if link else None
+    if link is None or member is None or not _may_book(member):
+        await record_failure("booking_link", address)
+        raise ApiError(404, "link_unknown",
+                       "This booking link is not right. Use the link in your "
+                       "latest email from the council.")
+    if link.expires_at > datetime.now(UTC):
+        raise ApiError(409, "link_still_valid",
+                       "This link still works; open it again to book.")
+
+    # A few new links an hour at most, whoever asks.
+    await check_attempts("link_renewal", str(member.id), RENEWALS, RENEWAL_MINUTES)
+    await record_failure("link_renewal", str(member.id))
+    return member
 
 
 def _may_book(member: User) -> bool:
