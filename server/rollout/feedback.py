@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from tortoise.expressions import Q
 
 from server.models import Party, Role
-from server.mutators import Args
 from server.rollout.models import Briefing, Feedback
 from sync.errors import Rejected
 from sync.feed import Audience
@@ -25,7 +24,9 @@ Comment = Annotated[str | None, StringConstraints(strip_whitespace=True,
 Rating = Annotated[int, Field(ge=1, le=5)]
 
 
-class GiveFeedback(Args):
+class GiveFeedback(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     feedback_id: uuid.UUID
     briefing_id: int | None = None
     hub_rating: Rating
