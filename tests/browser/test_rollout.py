@@ -22,13 +22,13 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from server.config import PUSH_HOSTS
 from tests.browser.conftest import Casehub
-from tests.browser.test_accessibility import axe_violations, describe
+from tests.browser.test_accessibility import axe_violations, check, describe, laid_out
 from tests.browser.test_member_app import nav
 from tests.browser.test_push_alerts import IPHONE_SAFARI, deliver, worker_devtools
 from tests.factories import PASSWORD
 from tests.fake_push import FakePushService, fake
 
-__all__ = ["fake"]
+__all__ = ["fake", "laid_out"]
 
 pytestmark = pytest.mark.browser
 
@@ -253,3 +253,76 @@ async def test_feedback_given_offline_is_sent_when_the_phone_is_back(
     [(hub, app, comment)] = casehub.query(
         "SELECT hub_rating, app_rating, app_comment FROM feedback")
     assert (hub, app, comment) == (4, 5, "Works on the bus with no signal")
+
+
+async def test_the_training_pages_pass_axe_and_fit(
+    laid_out: BrowserContext, casehub: Casehub
+) -> None:
+    casehub.query("UPDATE users SET trainer_id = (SELECT id FROM users WHERE "
+                  "email = ?)", casehub.seeded["trainer"])
+    page = await laid_out.new_page()
+    problems: list[str] = []
+    await page.goto("/staff/sign-in")
+    await page.get_by_label("Email address").fill(casehub.seeded["trainer"])
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+
+    await page.goto("/staff/training/slots")
+    await page.get_by_role("button", name="Publish slot").click()
+    await expect(page.locator("#error-summary")).to_be_visible()
+    await check(page, "slots with an error", problems)
+    for day, place in (("2031-03-04", "Room 2, City Hall"), ("2031-03-05", "")):
+        await page.get_by_label("Date").fill(day)
+        await page.get_by_label("Start time").fill("10:30")
+        await page.get_by_label("Length in minutes").fill("30")
+        await page.get_by_label("Place").fill(place)
+        await page.get_by_label("Online link").fill(
+            "" if place else "https://meet.example/casehub")
+        await page.get_by_role("button", name="Publish slot").click()
+        await expect(page.locator(".notice")).to_contain_text("published")
+    await check(page, "slots", problems)
+
+    await page.goto("/staff/training/bookings")
+    await page.get_by_label("Member", exact=True).select_option(label="Member 1")
+    await page.get_by_label("Slot").select_option(index=1)
+    await page.get_by_role("button", name="Book", exact=True).click()
+    await expect(page.locator(".notice")).to_contain_text("Booked")
+    await check(page, "bookings", problems)
+
+    await page.goto("/staff/training/members")
+    await check(page, "members' phones", problems)
+    await page.get_by_role("link", name="Member 2").click()
+    await page.get_by_role("button", name="Email a booking link").click()
+    await expect(page.locator(".notice")).to_contain_text("emailed")
+    await check(page, "a member's page", problems)
+
+    await page.goto("/staff/training/briefings")
+    await page.get_by_label("Party").select_option(label="Alliance")
+    await page.get_by_label("Date").fill("2031-03-06")
+    await page.get_by_label("Start time").fill("18:00")
+    await page.get_by_label("Place").fill("Members' Room")
+    await page.get_by_role("button", name="Schedule briefing").click()
+    await expect(page.locator(".notice")).to_contain_text("scheduled")
+    await check(page, "briefings", problems)
+    for path, screen in (("/staff/training/feedback", "feedback"),
+                         ("/staff/training/adoption", "adoption"),
+                         ("/staff/training/", "training overview")):
+        await page.goto(path)
+        await check(page, screen, problems)
+
+    [(body,)] = casehub.query("SELECT body FROM mail_messages WHERE subject = ?",
+                              "Book your casehub training")
+    link = next(word for word in body.split() if "/training/book/" in word)
+    await page.goto(link)
+    await check(page, "a member's booking page", problems)
+    await page.get_by_role("radio").first.check()
+    await page.get_by_role("button", name="Book this time").click()
+    await expect(page.locator(".notice")).to_contain_text("Booked")
+    await check(page, "a member's booking", problems)
+    casehub.query("UPDATE booking_links SET expires_at = '2020-01-01 00:00:00+00:00'")
+    await page.reload()
+    await expect(page.get_by_role("heading", name="This link has expired")
+                 ).to_be_visible()
+    await check(page, "an expired booking link", problems)
+
+    assert not problems, "\n".join(problems)
