@@ -11,7 +11,7 @@ from server.errors import ApiError
 from server.notifications import vapid
 from server.notifications.models import AlertKind, Delivery, Notification
 from server.notifications.worker import PushWorker
-from server.rollout import reports, test_push
+from server.rollout import alert_checks, reports
 from server.rollout.models import AlertCheck, DeviceReport
 from sync.models import Device
 from tests.factories import bearer, enroll, make_council
@@ -140,5 +140,5 @@ async def test_a_revoked_phone_gets_no_test_alert(client, fake):
     device = await Device.get()
     await Device.filter(id=device.id).update(revoked_at=device.created_at)
     with pytest.raises(ApiError) as caught:
-        await test_push.send(await Device.get(), council.trainer)
+        await alert_checks.send(await Device.get(), council.trainer)
     assert caught.value.code == "device_signed_out"

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import zxingcpp
 from PIL import Image
 
 from server.mail.models import MailMessage
-from server.models import Role, User
+from server.models import EnrollmentCode, Role, User
 from server.rollout import booking
 from server.rollout.models import Booking, TrainingSlot
 from sync.models import Device
@@ -300,3 +301,28 @@ async def test_someone_elses_phone_is_not_found(client, role):
                                  form={"csrf_token": token, "confirm": "yes"})
     assert response.status_code == (404 if role == Role.TRAINER else 403)
     assert (await Device.get()).revoked_at is None
+
+
+async def test_an_expired_join_code_is_no_longer_shown_or_accepted(client):
+    council = await make_council()
+    member = council.members[0]
+    await User.filter(id=member.id).update(trainer_id=council.trainer.id)
+    await sign_in(client, council.trainer)
+    token = await csrf(client, f"/staff/training/members/{member.id}")
+    await client.post(f"/staff/training/members/{member.id}/code",
+                      form={"csrf_token": token})
+    page = await text_of(await client.get(f"/staff/training/members/{member.id}"))
+    code = re.search(r'id="shown-code">([0-9A-Z-]{9})<', page).group(1)
+
+    await EnrollmentCode.filter(user_id=member.id).update(
+        expires_at=datetime.now(UTC) - timedelta(minutes=1))
+
+    page = await text_of(await client.get(f"/staff/training/members/{member.id}"))
+    assert code not in page and "No code is showing" in page
+    refused = await client.post("/api/devices/enroll", json={"code": code})
+    assert (await refused.get_json())["code"] == "code_expired"
+    # A new code replaces it, and the old one stays refused.
+    await client.post(f"/staff/training/members/{member.id}/code",
+                      form={"csrf_token": token})
+    page = await text_of(await client.get(f"/staff/training/members/{member.id}"))
+    assert re.search(r'id="shown-code">([0-9A-Z-]{9})<', page).group(1) != code

@@ -11,7 +11,7 @@ from quart import Blueprint
 from quart_schema import tag, validate_request, validate_response
 
 from server.auth import current_device
-from server.rollout import reports, test_push
+from server.rollout import alert_checks, reports
 
 blueprint = Blueprint("training_api", __name__)
 
@@ -72,5 +72,5 @@ async def report(data: DeviceReportIn) -> ReportOut:
 async def send_test_push() -> tuple[TestPushOut, int]:
     """Send this phone a test alert through its push service."""
     device, user = await current_device()
-    sent = await test_push.send(device, user)
+    sent = await alert_checks.send(device, user)
     return TestPushOut(id=sent.id), 202

@@ -18,7 +18,7 @@ from server import enrollment
 from server.auth import current_staff
 from server.errors import ApiError
 from server.models import EnrollmentCode, User
-from server.rollout import access, booking, qr, support, test_push
+from server.rollout import access, alert_checks, booking, qr, support
 from server.routes.training_pages import form, install_page_errors, page, settings
 from server.tokens import digest, normalise_code
 from sync.models import Device
@@ -133,7 +133,7 @@ async def send_test(device_id: uuid.UUID) -> Redirect:
     user = await current_staff(*access.TEAM)
     device, member = await _device(user, device_id)
     await form()
-    await test_push.send(device, user)
+    await alert_checks.send(device, user)
     return redirect(_back(member, "test"))
 
 
