@@ -13,16 +13,20 @@ def local_moment(day: str, clock: str, zone: str) -> datetime:
     try:
         parsed_day = date.fromisoformat(day.strip())
     except ValueError:
-        raise ApiError(422, "invalid_date",
-                       f"The date must look like 2026-12-08, not {day!r}.",
+        raise ApiError(422, "invalid_date", _wrong("date", day, "2026-12-08"),
                        field="date") from None
     try:
         parsed_clock = time.fromisoformat(clock.strip())
     except ValueError:
-        raise ApiError(422, "invalid_time",
-                       f"The time must look like 14:30, not {clock!r}.",
+        raise ApiError(422, "invalid_time", _wrong("time", clock, "14:30"),
                        field="time") from None
     return datetime.combine(parsed_day, parsed_clock, ZoneInfo(zone))
+
+
+def _wrong(what: str, typed: str, example: str) -> str:
+    if not typed.strip():
+        return f"Enter the {what}, for example {example}."
+    return f"The {what} must look like {example}, not {typed.strip()!r}."
 
 
 def in_zone(moment: datetime, zone: str) -> datetime:
