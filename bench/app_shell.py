@@ -151,7 +151,7 @@ async def joined(context: BrowserContext, url: str, code: str) -> None:
     page = await context.new_page()
     await page.goto(f"{url}/#join={code}")
     await page.get_by_role("button", name="Join").click()
-    await page.get_by_role("heading", name="My cases").wait_for()
+    await page.get_by_role("heading", name="Set up this phone").wait_for()
     await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     await page.close()
 

@@ -1,5 +1,6 @@
 // The app's worker. The server puts SHELL_VERSION and SHELL_FILES above
 // this line: every file of this version of the app, and a hash of them.
+import { setMeta } from "/app/js/db.js";
 import { syncOnce } from "/app/js/sync.js";
 
 const CACHE_PREFIX = "casehub-shell-";
@@ -69,9 +70,16 @@ self.addEventListener("push", (event) => {
     icon: "/app/icons/icon-192.png",
     data: { url: alert.url },
   });
-  // Fetch the news too, so the case is up to date when opened offline.
-  event.waitUntil(Promise.all([shown, syncOnce().catch(() => {})]));
+  // Fetch the news too, so the case is up to date when opened offline. A
+  // test alert is noted first, so the sync's report tells the trainer.
+  const noted = alert.test ? noteTest(alert.test) : Promise.resolve();
+  const synced = noted.then(() => syncOnce()).catch(() => {});
+  event.waitUntil(Promise.all([shown, synced]));
 });
+
+function noteTest(id) {
+  return setMeta("test_push", { id, received_at: new Date().toISOString() });
+}
 
 function readAlert(data) {
   let message = null;
@@ -85,6 +93,7 @@ function readAlert(data) {
   const reference = typeof message.reference === "string" ? message.reference : "";
   const caseId = typeof message.case_id === "string" ? message.case_id : "";
   return {
+    test: message.kind === "test" ? text(message.id) : "",
     title: text(message.title) || (reference ? `Case ${reference}` : FALLBACK.title),
     body: text(message.body) || "This case has changed. Open it to see what happened.",
     tag: text(message.tag) || caseId || FALLBACK.tag,

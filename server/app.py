@@ -24,6 +24,11 @@ from server.routes import (
     staff,
     staff_pages,
     sync_api,
+    training_api,
+    training_links,
+    training_pages,
+    training_reports,
+    training_support,
 )
 
 log = logging.getLogger(__name__)
@@ -67,8 +72,9 @@ def create_app(settings: Settings | None = None) -> Quart:
         scalar_ui_path=None,
     )
     register_error_handlers(app)
-    for module in (sync_api, devices, photos, push, staff, staff_pages, open311,
-                   pages):
+    for module in (sync_api, devices, photos, push, staff, staff_pages,
+                   training_api, training_pages, training_support,
+                   training_reports, training_links, open311, pages):
         app.register_blueprint(module.blueprint)
 
     @app.before_serving

@@ -21,6 +21,10 @@ SETTINGS_DOC = {
         "The address people and phones use to reach casehub (http://127.0.0.1:8000)."
     ),
     "CASEHUB_ENROLLMENT_HOURS": "How long an enrollment code stays valid (72).",
+    "CASEHUB_BOOKING_LINK_DAYS": (
+        "How long the personal link in a training email lets a member book, "
+        "move or cancel, in days (21)."
+    ),
     "CASEHUB_HOLIDAYS": "Bank holiday calendar as COUNTRY or COUNTRY-SUBDIV (GB-NIR).",
     "CASEHUB_LOG_LEVEL": "Logging level: DEBUG, INFO, WARNING or ERROR (INFO).",
     "CASEHUB_PUSH_HOSTS": (
@@ -87,6 +91,7 @@ class Settings:
     mailbox: str = "members@casehub.localhost"
     smtp_listen: tuple[str, int] | None = ("127.0.0.1", 8025)
     smtp_relay: tuple[str, int] | None = None
+    booking_link_days: int = 21
 
     @property
     def photo_dir(self) -> Path:
@@ -135,6 +140,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_listen=_optional_address(env, "CASEHUB_SMTP_LISTEN",
                                       "127.0.0.1:8025"),
         smtp_relay=_optional_address(env, "CASEHUB_SMTP_RELAY", "off"),
+        booking_link_days=_positive_int(env, "CASEHUB_BOOKING_LINK_DAYS", 21),
     )
 
 

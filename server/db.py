@@ -22,6 +22,7 @@ MODEL_MODULES = [
     "server.hub.models",
     "server.mail.models",
     "server.open311.models",
+    "server.rollout.models",
 ]
 
 

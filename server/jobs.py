@@ -16,6 +16,7 @@ from tortoise.exceptions import BaseORMException
 
 from server.config import Settings
 from server.hub.escalation import escalate_missed
+from server.rollout import reminders
 
 log = logging.getLogger(__name__)
 
@@ -50,4 +51,6 @@ def start(settings: Settings) -> Jobs:
     jobs = Jobs()
     jobs.every(60, "escalation",
                lambda moment: escalate_missed(moment, settings))
+    jobs.every(300, "training-reminders",
+               lambda moment: reminders.send_due(moment, settings))
     return jobs

@@ -12,6 +12,7 @@ from server.casework import Constituent, Location, NewCase
 from server.models import Case, CaseKind, Priority, Status
 from server.notifications import preferences
 from server.notifications.models import AlertKind
+from server.rollout import feedback
 from sync.errors import Rejected
 from sync.push import MutationContext, Mutator
 
@@ -181,4 +182,5 @@ REGISTRY: dict[str, Mutator] = {
     "case.withdraw": Mutator(ChangeOwnStatus, withdraw),
     "case.reopen": Mutator(ChangeOwnStatus, reopen),
     "settings.alerts": Mutator(AlertSettings, choose_alerts),
+    "feedback.give": Mutator(feedback.GiveFeedback, feedback.give),
 }

@@ -2,6 +2,7 @@
 // unsubscribing, and keeping the server's copy of the subscription current.
 import { call } from "./api.js";
 import { database, referenceOf } from "./db.js";
+import { onIos, standalone } from "./install.js";
 
 /** The kinds of alert a member may choose, in the words the settings show. */
 export const ALERT_KINDS = [
@@ -32,18 +33,6 @@ export async function alertState() {
 
   const kept = await (await database()).get("meta", META_KEY);
   return kept && Notification.permission === "granted" ? "on" : "off";
-}
-
-function onIos() {
-  const agent = navigator.userAgent;
-  if (/iPhone|iPad|iPod/.test(agent)) return true;
-  // iPadOS asks for desktop pages and says it is a Mac; only the touch gives it away.
-  return /Macintosh/.test(agent) && navigator.maxTouchPoints > 1;
-}
-
-function standalone() {
-  return matchMedia("(display-mode: standalone)").matches
-    || navigator.standalone === true;
 }
 
 /**

@@ -3,13 +3,16 @@
 import { refreshAlerts } from "./alerts.js";
 import { database } from "./db.js";
 import { announce } from "./dom.js";
-import { startSyncing } from "./scheduler.js";
+import { startSyncing, syncNow } from "./scheduler.js";
 import { onChange } from "./signals.js";
+import { watchForInstall } from "./install.js";
 import { caseScreen } from "./screens/case.js";
 import { casesScreen } from "./screens/cases.js";
+import { feedbackScreen } from "./screens/feedback.js";
 import { joinScreen } from "./screens/join.js";
 import { raiseScreen } from "./screens/raise.js";
 import { settingsScreen } from "./screens/settings.js";
+import { setupScreen } from "./screens/setup.js";
 import { syncScreen } from "./screens/status.js";
 import { registerWorker } from "./update.js";
 
@@ -23,7 +26,9 @@ function route() {
   const hash = decodeURIComponent(location.hash.slice(1));
   if (hash.startsWith("join")) return { name: "join", code: hash.split("=")[1] || "" };
   if (hash.startsWith("case/")) return { name: "case", id: hash.slice(5) };
-  if (["raise", "sync", "settings"].includes(hash)) return { name: hash };
+  if (["raise", "sync", "settings", "setup", "feedback"].includes(hash)) {
+    return { name: hash };
+  }
   return { name: "cases" };
 }
 
@@ -34,6 +39,8 @@ const SCREENS = {
   raise: () => raiseScreen(),
   sync: () => syncScreen(),
   settings: () => settingsScreen(),
+  setup: () => setupScreen(),
+  feedback: () => feedbackScreen(),
 };
 
 let drawing = Promise.resolve();
@@ -96,10 +103,16 @@ onChange(async (message) => {
   }
   if (message.kind === "synced" && message.ok) announce("Up to date.");
   // Keep a half-filled form as it is; other screens show the news at once.
-  if (route().name !== "raise" && route().name !== "join") render();
+  const started = document.getElementById("feedback-form")?.dataset.started;
+  if (!["raise", "join"].includes(route().name) && !started) render();
   else showPending(await database());
 });
 
 window.addEventListener("hashchange", () => render());
+// An install offered or done changes the set-up screen and the next report.
+watchForInstall(() => {
+  if (route().name === "setup") render();
+  syncNow().catch(() => {});
+});
 registerWorker();
 render();

@@ -2,6 +2,7 @@
 // more. Runs in a page or in the worker, one at a time across all of them.
 import { APP_VERSION, PROTOCOL, Problem, call } from "./api.js";
 import { PULLED_STORES, database, wipe } from "./db.js";
+import { report } from "./report.js";
 import { announceChange } from "./signals.js";
 
 const LOCK = "casehub-sync";
@@ -22,6 +23,8 @@ async function round() {
   const token = await db.get("meta", "token");
   if (!token) return { skipped: true };
 
+  // Before sending: the trainer then sees what waits even if sending fails.
+  await report(token).catch(() => {});
   try {
     await pushOutbox(db, token);
     await pullAll(db, token);
@@ -36,8 +39,11 @@ async function round() {
     throw error;
   }
 
-  await db.put("meta", new Date().toISOString(), "last_synced");
+  const now = new Date().toISOString();
+  if (!(await db.get("meta", "first_synced"))) await db.put("meta", now, "first_synced");
+  await db.put("meta", now, "last_synced");
   await db.delete("meta", "last_error");
+  await report(token).catch(() => {});
   announceChange("synced", { ok: true });
   return { ok: true };
 }

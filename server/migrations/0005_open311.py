@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('casehub', '0003_hub')]
+    dependencies = [('casehub', '0004_rollout')]
 
     initial = False
 

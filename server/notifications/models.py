@@ -18,6 +18,8 @@ class AlertKind(StrEnum):
     OVERDUE = "overdue"
     RESOLVED = "resolved"
     CLOSED = "closed"
+    # Sent on request to show that a phone gets alerts; not a member's choice.
+    TEST = "test"
 
 
 class Delivery(StrEnum):

@@ -78,3 +78,33 @@ async def enqueue(connection: BaseDBAsyncClient, member_id: int | None,
     await Notification.bulk_create(rows, using_db=connection)
     _wake_workers()
     return len(rows)
+
+
+async def enqueue_test(connection: BaseDBAsyncClient, device_id: uuid.UUID,
+                       alert_id: uuid.UUID) -> int:
+    """Queue a test alert for one device; 0 when it has no subscription.
+
+    A test alert concerns no case: the device's id stands in for the case's,
+    so a newer test replaces an older one still waiting at the push service.
+    """
+    subscription = await PushSubscription.get_or_none(device_id=device_id,
+                                                      using_db=connection)
+    if subscription is None:
+        return 0
+
+    moment = datetime.now(UTC)
+    await Notification.create(
+        subscription_id=subscription.id,
+        delivery_key=f"{AlertKind.TEST.value}:{alert_id}",
+        case_id=device_id,
+        kind=AlertKind.TEST,
+        payload=payload.test_message(str(alert_id),
+                                     moment.isoformat(timespec="seconds")),
+        urgency=payload.urgency(AlertKind.TEST),
+        status=Delivery.PENDING,
+        next_attempt_at=moment,
+        created_at=moment,
+        using_db=connection,
+    )
+    _wake_workers()
+    return 1

@@ -56,6 +56,8 @@ def describe(kind: AlertKind, detail: dict[str, Any]) -> str:
         return "The answer to this enquiry is overdue."
     if kind == AlertKind.RESOLVED:
         return "Your case is resolved."
+    if kind == AlertKind.TEST:
+        return "Alerts reach this phone."
     return "Your case is closed."
 
 
@@ -72,6 +74,22 @@ def build(alert_id: str, kind: AlertKind, case_id: uuid.UUID, reference: str,
         "body": describe(kind, detail),
         "tag": str(case_id),
         "url": f"/#case/{case_id}",
+        "at": at,
+    }
+    check_size(encode(message), BUDGET)
+    return message
+
+
+def test_message(alert_id: str, at: str) -> dict[str, str]:
+    """A test alert: it says only that alerts reach this phone."""
+    message = {
+        "v": "1",
+        "id": alert_id,
+        "kind": AlertKind.TEST.value,
+        "title": "casehub test alert",
+        "body": "Alerts reach this phone. There is nothing else to do.",
+        "tag": "casehub-test",
+        "url": "/#setup",
         "at": at,
     }
     check_size(encode(message), BUDGET)

@@ -7,7 +7,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from server.notifications.models import AlertKind, AlertPreferences
 from sync.feed import Audience, Writer
 
-EVERY_KIND = frozenset(AlertKind)
+# The kinds a member chooses from; a test alert goes whenever one is asked for.
+EVERY_KIND = frozenset(AlertKind) - {AlertKind.TEST}
 
 
 async def wanted(user_id: int,
@@ -25,6 +26,8 @@ async def choose(writer: Writer, user_id: int, choice: dict[AlertKind, bool]) ->
     """
     now_wanted = set(await wanted(user_id))
     for kind, on in choice.items():
+        if kind not in EVERY_KIND:
+            continue
         if on:
             now_wanted.add(kind)
         else:
@@ -39,4 +42,5 @@ async def choose(writer: Writer, user_id: int, choice: dict[AlertKind, bool]) ->
 
 
 def settings_data(kinds: frozenset[AlertKind]) -> dict[str, dict[str, bool]]:
-    return {"alerts": {kind.value: kind in kinds for kind in AlertKind}}
+    return {"alerts": {kind.value: kind in kinds for kind in AlertKind
+                       if kind in EVERY_KIND}}

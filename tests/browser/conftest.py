@@ -127,8 +127,14 @@ def seeded_council(
 
 
 @pytest.fixture
-def casehub(tmp_path: Path,
-            seeded_council: tuple[Path, dict[str, Any]]) -> Iterator[Casehub]:
+def server_env() -> dict[str, str]:
+    """Settings a test module adds to its server's environment."""
+    return {}
+
+
+@pytest.fixture
+def casehub(tmp_path: Path, seeded_council: tuple[Path, dict[str, Any]],
+            server_env: dict[str, str]) -> Iterator[Casehub]:
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
     port = _free_port()
@@ -140,7 +146,8 @@ def casehub(tmp_path: Path,
 
     log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen([sys.executable, "-c", SERVE, str(pwa_dir)], cwd=ROOT,
-                              env=_env(data_dir, port), stdout=log,
+                              env={**_env(data_dir, port), **server_env},
+                              stdout=log,
                               stderr=subprocess.STDOUT)
     try:
         wait_until_healthy(url, server, tmp_path / "server.log", 30)

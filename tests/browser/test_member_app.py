@@ -31,8 +31,10 @@ async def join(page: Page, code: str) -> None:
     await page.goto(f"/#join={code}")
     await expect(page.locator("#join-code")).to_have_value(code)
     await page.get_by_role("button", name="Join").click()
-    await expect(page.get_by_role("heading", name="My cases")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Set up this phone")).to_be_visible()
     await page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    await nav(page, "My cases").click()
+    await expect(page.get_by_role("heading", name="My cases")).to_be_visible()
 
 
 async def raise_case(page: Page, description: str, photos: list[Path] = (),

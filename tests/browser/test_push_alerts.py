@@ -23,6 +23,7 @@ from playwright.async_api import BrowserContext, CDPSession, Page, expect
 
 from server.notifications.models import AlertKind
 from server.notifications.payload import build
+from server.notifications.preferences import EVERY_KIND
 from tests.browser.conftest import Casehub
 from tests.browser.test_member_app import join, nav, raise_case, synced
 
@@ -187,7 +188,7 @@ async def test_alert_choices_made_offline_reach_the_server_and_stay(
     await context.set_offline(False)
     [(kinds,)] = await eventually(lambda: casehub.query(
         "SELECT kinds FROM alert_preferences"))
-    assert set(json.loads(kinds)) == {kind.value for kind in AlertKind} - {"reply"}
+    assert set(json.loads(kinds)) == {kind.value for kind in EVERY_KIND} - {"reply"}
     await synced(page)
     await nav(page, "Settings").click()
     await page.reload()

@@ -24,7 +24,7 @@ export async function alertsSection() {
     await choices());
 }
 
-function homeScreenSteps() {
+export function homeScreenSteps() {
   return h("div", { id: "alerts-home-screen" },
     h("p", {}, "On an iPhone or iPad, alerts only work once casehub is added to " +
       "the Home Screen. To add it:"),

@@ -3,6 +3,7 @@
 import { Problem, call } from "../api.js";
 import { database, wipe } from "../db.js";
 import { h, showErrors } from "../dom.js";
+import { onIos, standalone } from "../install.js";
 import { askToPersist } from "../storage.js";
 import { syncNow } from "../scheduler.js";
 
@@ -37,15 +38,37 @@ export function joinScreen({ code = "", notice = "" }) {
       showErrors(form, [{ id: "join-code", label: "Enrollment code", message }]);
       return;
     }
-    location.hash = "#cases";
+    location.hash = "#setup";
   });
 
+  const homeScreenFirst = onIos() && !standalone();
   return [
     h("h1", { tabindex: "-1" }, "Join casehub"),
     notice ? h("p", { class: "banner warn", role: "alert" }, notice) : null,
+    homeScreenFirst ? addToHomeScreenFirst(code) : null,
     h("p", {}, "Join once, with signal. After that the app works without it."),
+    homeScreenFirst ? h("h2", {}, "Or join here in Safari, without alerts") : null,
     form,
   ];
+}
+
+/**
+ * On an iPhone, alerts need the app on the Home Screen, which starts with
+ * storage of its own: joining in Safari first would be wasted, and the code
+ * spent. So the code is shown to type once the app is on the Home Screen.
+ */
+function addToHomeScreenFirst(code) {
+  return h("section", { id: "join-home-screen", "aria-labelledby": "join-ios" },
+    h("h2", { id: "join-ios" }, "On an iPhone or iPad: add casehub to the Home " +
+      "Screen first"),
+    h("ol", {},
+      h("li", {}, "Tap the Share button (a square with an arrow pointing up) in " +
+        "Safari's toolbar."),
+      h("li", {}, "Scroll down and tap Add to Home Screen, then Add."),
+      h("li", {}, "Open casehub from its icon on the Home Screen and enter your " +
+        "code there.")),
+    code ? h("p", {}, "Your code: ", h("strong", { class: "code", id: "ios-code" },
+      code)) : null);
 }
 
 async function join(code, deviceName) {

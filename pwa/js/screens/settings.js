@@ -23,6 +23,9 @@ export async function settingsScreen() {
   return [
     h("h1", { tabindex: "-1" }, "Settings"),
     h("p", {}, `Signed in as ${user?.name || ""}${user?.ward ? `, ${user.ward}` : ""}.`),
+    h("ul", { class: "links" },
+      h("li", {}, h("a", { href: "#setup" }, "Set up this phone")),
+      h("li", {}, h("a", { href: "#feedback" }, "Give feedback"))),
     await alertsSection(),
     h("h2", {}, "Storage"),
     h("p", { id: "storage-state" }, persisted

@@ -1,0 +1,1 @@
+"""Putting the app on members' phones: training slots, set-up and support."""
