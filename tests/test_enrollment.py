@@ -16,7 +16,7 @@ from tortoise import Tortoise
 
 from server import enrollment
 from server.config import Settings
-from server.models import EnrollmentCode, SignInAttempt
+from server.models import EnrollmentCode, Role, SignInAttempt, User
 from server.tokens import digest
 from sync import PROTOCOL_VERSION
 from sync.models import Device
@@ -134,6 +134,7 @@ async def test_ten_failures_then_even_a_right_code_waits(client):
 
 async def test_trainers_and_admins_issue_codes(client):
     council = await make_council()
+    await in_group(council.trainer, council.members[1])
     for staff in (council.trainer, council.admin):
         await sign_in(client, staff)
 
@@ -146,6 +147,36 @@ async def test_trainers_and_admins_issue_codes(client):
         assert body["expires_in_hours"] == 72
         joined = await join(client, body["code"])
         assert joined.status_code == 201
+
+
+async def in_group(trainer: User, member: User) -> None:
+    await User.filter(id=member.id).update(trainer_id=trainer.id)
+
+
+async def test_a_trainer_acts_only_on_the_phones_of_their_own_group(client):
+    council = await make_council()
+    theirs, mine = council.members[0], council.members[1]
+    other = await User.create(email="trainer2@council.test", name="Other Trainer",
+                              role=Role.TRAINER)
+    await in_group(other, theirs)
+    await in_group(council.trainer, mine)
+    await enroll(client, theirs)
+    device = await Device.get(user_id=theirs.id)
+    await sign_in(client, council.trainer)
+
+    code = await client.post("/api/staff/enrollment-codes",
+                             json={"email": theirs.email})
+    devices = await client.get(f"/api/staff/users/{theirs.id}/devices")
+    revoke = await client.delete(f"/api/staff/devices/{device.id}")
+    own = await client.get(f"/api/staff/users/{mine.id}/devices")
+
+    await assert_problem(code, 404, "member_not_found", field="email")
+    await assert_problem(devices, 404, "member_not_found")
+    await assert_problem(revoke, 404, "device_not_found")
+    assert own.status_code == 200
+    assert not await EnrollmentCode.exists(user_id=theirs.id,
+                                           issued_by_id=council.trainer.id)
+    assert (await Device.get(id=device.id)).revoked_at is None
 
 
 async def test_codes_are_not_issued_for_staff(client):
@@ -239,6 +270,7 @@ async def test_a_revoked_device_is_told_to_wipe_everywhere(client):
 
 async def test_staff_revoke_a_lost_phone(client):
     council = await make_council()
+    await in_group(council.trainer, council.members[0])
     token = await enroll(client, council.members[0])
     device = await Device.get(user_id=council.members[0].id)
     await sign_in(client, council.trainer)

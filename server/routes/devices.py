@@ -11,6 +11,7 @@ from quart_schema import tag, validate_request, validate_response
 
 from server import enrollment
 from server.auth import client_address, current_device, current_staff
+from server.rollout.access import supported_member, supports
 from server.errors import ApiError
 from server.models import Role, User
 from server.notifications.models import PushSubscription
@@ -116,10 +117,10 @@ async def issue_code(data: CodeRequest) -> tuple[CodeResponse, int]:
     """A trainer or admin issues a one-time code for a member's phone."""
     staff = await current_staff(Role.TRAINER, Role.ADMIN)
     member = await User.get_or_none(email=data.email.strip().lower())
-    if member is None:
+    if member is None or (member.is_member and not await supports(staff, member)):
         raise ApiError(404, "member_not_found",
-                       f"No member has the email address {data.email}.",
-                       field="email")
+                       f"No member in your group has the email address "
+                       f"{data.email}.", field="email")
     hours = current_app.config["SETTINGS"].enrollment_hours
     code = await enrollment.issue_code(member, staff, hours)
     return CodeResponse(code=code, email=member.email, expires_in_hours=hours), 201
@@ -130,7 +131,8 @@ async def issue_code(data: CodeRequest) -> tuple[CodeResponse, int]:
 @validate_response(DeviceList, 200)
 async def user_devices(user_id: int) -> DeviceList:
     """A member's devices, for their trainer or an admin."""
-    await current_staff(Role.TRAINER, Role.ADMIN)
+    staff = await current_staff(Role.TRAINER, Role.ADMIN)
+    await supported_member(staff, user_id)
     devices = await Device.filter(user_id=user_id).order_by("created_at")
     return DeviceList(devices=[device_out(device) for device in devices])
 
@@ -139,7 +141,10 @@ async def user_devices(user_id: int) -> DeviceList:
 @tag(["staff"])
 async def revoke_any(device_id: uuid.UUID) -> tuple[str, int]:
     """A trainer or admin signs out a lost phone; it wipes itself next time."""
-    await current_staff(Role.TRAINER, Role.ADMIN)
+    staff = await current_staff(Role.TRAINER, Role.ADMIN)
+    device = await Device.get_or_none(id=device_id).select_related("user")
+    if device is None or not await supports(staff, device.user):
+        raise ApiError(404, "device_not_found", f"There is no device {device_id}.")
     await _revoke(device_id, owner=None)
     return "", 204
 
