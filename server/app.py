@@ -13,6 +13,7 @@ from server.config import Settings, load_settings
 from server.db import close_database, open_database, server_key
 from server.errors import register_error_handlers
 from server.mail import outbox as mail_outbox
+from server.mail import worker as mail_worker
 from server.notifications import worker as push_worker
 from server.openapi import SECURITY_SCHEMES, RequiredBodyProvider
 from server.routes import (
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         app.config["CURSOR_KEY"] = await server_key("cursor")
         app.secret_key = (await server_key("session")).hex()
         app.config["PUSH_WORKER"] = push_worker.start(settings)
+        app.config["MAIL_WORKER"] = mail_worker.start(settings)
         app.config["JOBS"] = jobs.start(settings)
         log.info("casehub %s serving at %s", VERSION, settings.public_url)
 
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         if app.config.get("JOBS"):
             await app.config["JOBS"].stop()
         await push_worker.stop(app.config.get("PUSH_WORKER"))
+        await mail_worker.stop(app.config.get("MAIL_WORKER"))
         await close_database()
 
     @app.after_request

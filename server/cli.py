@@ -64,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     push_worker.set_defaults(run=_push_worker)
 
+    mail_worker = commands.add_parser(
+        "mail-worker", help="send queued mail to the relay (without serving the API)"
+    )
+    mail_worker.set_defaults(run=_mail_worker)
+
     rotate = commands.add_parser(
         "rotate-vapid",
         help="make a new push key pair; phones subscribe again on their next start",
@@ -190,6 +195,26 @@ async def _push_worker(settings: Settings, args: argparse.Namespace) -> int:
     await open_database(settings)
     vapid.load_or_create(settings.data_dir)
     worker = PushWorker(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, worker.finish)
+    try:
+        await worker.run()
+    finally:
+        await close_database()
+    return 0
+
+
+async def _mail_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from server.db import close_database, open_database
+    from server.mail.worker import MailWorker
+
+    if settings.smtp_relay is None:
+        sys.stderr.write("casehub: CASEHUB_SMTP_RELAY is not set, so there is "
+                         "nowhere to send mail; it waits in the outbox\n")
+        return 1
+    await open_database(settings)
+    worker = MailWorker(settings.smtp_relay)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, worker.finish)
