@@ -10,10 +10,12 @@ import sys
 
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
+from hypercorn.utils import LifespanFailureError
 from tortoise.exceptions import BaseORMException as TortoiseError
 
 from server import workdays
 from server.config import ConfigError, Settings, load_settings
+from server.mail import links
 from server.mail import outbox as mail_outbox
 
 log = logging.getLogger("casehub")
@@ -30,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(settings.log_level)
     workdays.configure_from(settings)
     mail_outbox.configure(settings.mailbox)
+    links.configure(settings.public_url)
     return int(asyncio.run(args.run(settings, args)) or 0)
 
 
@@ -87,7 +90,7 @@ def _configure_logging(level: str) -> None:
 async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import create_app
 
-    if not await _database_opens(settings):
+    if not await _database_opens(settings) or not await _mail_port_free(settings):
         return 1
     if args.demo_if_empty:
         await _demo_if_empty(settings)
@@ -103,7 +106,13 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     log.info("member app: %s/", settings.public_url)
     log.info("staff API and OpenAPI: %s/openapi.json", settings.public_url)
-    await hypercorn_serve(create_app(settings), config, shutdown_trigger=stop.wait)
+    try:
+        await hypercorn_serve(create_app(settings), config,
+                              shutdown_trigger=stop.wait)
+    except LifespanFailureError as error:
+        # Start-up refused, such as a port for mail already taken: say why.
+        sys.stderr.write(f"casehub: could not start: {error}\n")
+        return 1
     return 0
 
 
@@ -119,6 +128,17 @@ async def _database_opens(settings: Settings) -> bool:
                          f"{redact(settings.database_url)}: {error}\n")
         return False
     await close_database()
+    return True
+
+
+async def _mail_port_free(settings: Settings) -> bool:
+    from server.mail import inbound
+
+    try:
+        await inbound.check_listen(settings)
+    except ConfigError as error:
+        sys.stderr.write(f"casehub: configuration error: {error}\n")
+        return False
     return True
 
 
