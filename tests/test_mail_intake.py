@@ -367,6 +367,22 @@ async def test_malformed_mail_is_accepted_and_kept_for_the_hub(app, council):
     assert taken.message_id.endswith("@no-message-id.casehub>")
 
 
+async def test_a_message_that_cannot_be_stored_gets_451_and_can_come_again(
+        app, council, settings):
+    settings.attachment_dir.write_text("not a folder")
+    mail = message(council.members[0].email, "Flooding",
+                   files=[("drain.pdf", "application/pdf", PDF)])
+
+    with pytest.raises(aiosmtplib.SMTPDataError) as refused:
+        await send(app, mail)
+    assert refused.value.code == 451
+    assert await MailMessage.all().count() == 0 and await Case.all().count() == 0
+
+    settings.attachment_dir.unlink()
+    assert (await send(app, mail)).startswith("2.0.0")
+    assert await Case.all().count() == 1
+
+
 async def test_a_message_sent_twice_is_taken_in_once(app, council):
     mail = message(council.members[0].email, "Dog fouling")
 

@@ -58,19 +58,25 @@ class Handler:
         task.add_done_callback(self._done)
         try:
             await asyncio.shield(task)
-        except (BaseORMException, OSError) as error:
-            log.error("could not take in a message: %s", error)
+        except Exception:
+            # Logged once, by _done, which sees every way a message can fail.
             return TRY_LATER
         return "250 2.0.0 Message accepted"
 
     async def handle_exception(self, error: Exception) -> str:
-        log.error("the mail server failed on a message", exc_info=error)
+        log.error("the mail server failed in a conversation", exc_info=error)
         return TRY_LATER
 
     def _done(self, task: asyncio.Task[intake.TakenIn]) -> None:
         self.in_hand.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("taking in a message failed", exc_info=task.exception())
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        if isinstance(error, BaseORMException | OSError):
+            log.error("could not store a message; its sender will try again: %s",
+                      error)
+        else:
+            log.error("taking in a message failed", exc_info=error)
 
 
 @dataclass

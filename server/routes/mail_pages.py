@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -297,12 +298,9 @@ def _paragraphs(text: str) -> list[list[str]]:
     return [block.splitlines() for block in blocks if block.strip()]
 
 
-async def _attachment_counts(mail_ids: list[int]) -> dict[int, int]:
-    counts: dict[int, int] = {}
-    for mail_id in await Attachment.filter(mail_id__in=mail_ids).values_list(
-            "mail_id", flat=True):
-        counts[int(str(mail_id))] = counts.get(int(str(mail_id)), 0) + 1
-    return counts
+async def _attachment_counts(mail_ids: list[int]) -> Counter[int]:
+    found = await Attachment.filter(mail_id__in=mail_ids)
+    return Counter(attachment.mail_id for attachment in found)
 
 
 async def _references(mails: list[MailMessage]) -> dict[str, str]:
