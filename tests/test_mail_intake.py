@@ -442,3 +442,26 @@ async def test_the_mail_server_is_off_unless_asked_for(settings):
 
     async with application.test_app():
         assert application.config["MAIL_SERVER"] is None
+
+
+async def test_a_forwarded_message_opens_a_case_with_all_of_it(app, council):
+    text = ("Please see below from a constituent.\n\n"
+            "________________________________\nFrom: Pat <pat@home.test>\n"
+            "Sent: 2 December 2026 18:00\n\nThe lamp at 4 Elm Street is out.")
+
+    await send(app, message(council.members[0].email, "Fw: street light", text))
+
+    case = await Case.get()
+    assert case.description.endswith("The lamp at 4 Elm Street is out.")
+
+
+async def test_a_sentence_starting_with_on_is_not_taken_for_a_quote(app, council):
+    member = council.members[0]
+    case = await raise_case(member)
+
+    await send(app, message(member.email, f"Re {case.reference}",
+                            "On Monday the crew came.\nMy neighbour wrote:\n"
+                            "thank you all."))
+
+    note = await CaseEvent.get(case_id=case.id, kind=EventKind.NOTE)
+    assert note.data["text"].endswith("thank you all.")

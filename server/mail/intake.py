@@ -146,13 +146,14 @@ async def open_case(writer: Writer, incoming: Incoming | MailMessage,
     """
     uploader = agent or member
     photos = await attachments.photos_of(kept, uploader.id, MAX_PHOTOS)
-    text = timeline_text(incoming)
+    # All of it: a new case is often a forwarded message, quote and all.
+    text = incoming.text if isinstance(incoming, Incoming) else incoming.body
     description = f"{incoming.subject}\n\n{text}" if incoming.subject else text
     if follows:
         description = f"Follows on from {follows}, which is finished.\n\n{description}"
     return await casework.create_case(writer, member, NewCase(
         id=uuid.uuid4(), kind=kind, category_id=None,
-        description=description.strip()[:MAX_TEXT] or "(an email with no text)",
+        description=_shortened(description.strip()) or "(an email with no text)",
         answers={}, constituent=Constituent(), location=Location(),
         photos=tuple(photo.sha256 for photo in photos), channel=Channel.EMAIL,
         agent_id=agent.id if agent else None,
@@ -195,6 +196,10 @@ def timeline_text(incoming: Incoming | MailMessage) -> str:
     """The new words of a message, as its case's timeline shows them."""
     full = incoming.text if isinstance(incoming, Incoming) else incoming.body
     text = parsing.reply_text(full) or incoming.subject or "(an email with no text)"
-    if len(text) > MAX_TEXT:
-        text = text[: MAX_TEXT - 40].rstrip() + "\n[the rest is in the email]"
-    return text
+    return _shortened(text)
+
+
+def _shortened(text: str) -> str:
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[: MAX_TEXT - 40].rstrip() + "\n[the rest is in the email]"

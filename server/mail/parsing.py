@@ -133,7 +133,9 @@ def _starts_quote(line: str, following: str) -> bool:
         return True
     if re.fullmatch(r"_{10,}", stripped):
         return True
-    if not stripped.lower().startswith("on "):
+    # "On 3 Dec 2026, X wrote:" always carries a date; a sentence that
+    # happens to start with "On" seldom has a number in it.
+    if not stripped.lower().startswith("on ") or not re.search(r"\d", stripped):
         return False
     # Some programs wrap the line: "On Mon, X <x@y" / "z> wrote:".
     return (stripped.endswith("wrote:")

@@ -207,12 +207,7 @@ async def download(attachment_id: int) -> Response:
     """A file that came by email, for staff who may see its case."""
     user = await current_staff()
     found = await Attachment.get_or_none(id=attachment_id)
-    case = await Case.get_or_none(id=found.case_id) if found and found.case_id else None
-    allowed = found is not None and (
-        user.is_hub if found.case_id is None
-        else case is not None and is_staff_for(user, case)
-    )
-    if found is None or not allowed:
+    if found is None or not await _may_download(user, found):
         raise ApiError(404, "attachment_not_found",
                        f"There is no attachment {attachment_id}.")
 
@@ -230,12 +225,11 @@ async def photo_by_link(reference: str, sha256: str) -> Response:
     """A case photo for a department outside casehub, by a signed link."""
     case = await Case.get_or_none(reference=reference.upper())
     until = request.args.get("until", "")
-    signature = request.args.get("sig", "")
     photo = await Photo.get_or_none(sha256=sha256) if case else None
-    shown = case is not None and photo is not None and await CasePhoto.exists(
-        case_id=case.id, photo_id=sha256)
-    if (case is None or photo is None or not shown or not until.isdecimal()
-            or not await links.link_holds(case, sha256, int(until), signature)):
+    if (case is None or photo is None or not until.isdecimal()
+            or not await CasePhoto.exists(case_id=case.id, photo_id=sha256)
+            or not await links.link_holds(case, sha256, int(until),
+                                          request.args.get("sig", ""))):
         raise ApiError(404, "photo_link_invalid",
                        "This photo link has expired, or the case has moved on; "
                        "ask the Customer Hub for the photo.")
@@ -245,6 +239,14 @@ async def photo_by_link(reference: str, sha256: str) -> Response:
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+async def _may_download(user: User, attachment: Attachment) -> bool:
+    """Unmatched mail's files are the hub's; a case's, its staff's."""
+    if attachment.case_id is None:
+        return user.is_hub
+    case = await Case.get_or_none(id=attachment.case_id)
+    return case is not None and is_staff_for(user, case)
 
 
 async def _hub_staff() -> User | Redirect | tuple[str, int]:
