@@ -64,7 +64,8 @@ def serving(command: list[str], port: int, log: Path,
             env: dict[str, str] | None = None) -> Iterator[Served]:
     """Run a server until the block ends; yields it once it answers."""
     url = f"http://127.0.0.1:{port}"
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    environment = {**os.environ, "PYTHONPATH": str(ROOT),
+                   "CASEHUB_SMTP_LISTEN": "off", **(env or {})}
     with log.open("wb") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=environment,
                                    stdout=output, stderr=subprocess.STDOUT)

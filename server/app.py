@@ -12,11 +12,14 @@ from server import jobs, workdays
 from server.config import Settings, load_settings
 from server.db import close_database, open_database, server_key
 from server.errors import register_error_handlers
+from server.mail import inbound, links
 from server.mail import outbox as mail_outbox
+from server.mail import worker as mail_worker
 from server.notifications import worker as push_worker
 from server.openapi import SECURITY_SCHEMES, RequiredBodyProvider
 from server.routes import (
     devices,
+    mail_pages,
     open311,
     pages,
     photos,
@@ -73,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     register_error_handlers(app)
     for module in (sync_api, devices, photos, push, staff, staff_pages,
-                   training_api, training_pages, training_support,
+                   mail_pages, training_api, training_pages, training_support,
                    training_reports, training_links, open311, pages):
         app.register_blueprint(module.blueprint)
 
@@ -82,17 +85,22 @@ def create_app(settings: Settings | None = None) -> Quart:
         await open_database(settings)
         workdays.configure_from(settings)
         mail_outbox.configure(settings.mailbox)
+        links.configure(settings.public_url)
         app.config["CURSOR_KEY"] = await server_key("cursor")
         app.secret_key = (await server_key("session")).hex()
+        app.config["MAIL_SERVER"] = await inbound.start(settings)
         app.config["PUSH_WORKER"] = push_worker.start(settings)
+        app.config["MAIL_WORKER"] = mail_worker.start(settings)
         app.config["JOBS"] = jobs.start(settings)
         log.info("casehub %s serving at %s", VERSION, settings.public_url)
 
     @app.after_serving
     async def shutdown() -> None:
+        await inbound.stop(app.config.get("MAIL_SERVER"))
         if app.config.get("JOBS"):
             await app.config["JOBS"].stop()
         await push_worker.stop(app.config.get("PUSH_WORKER"))
+        await mail_worker.stop(app.config.get("MAIL_WORKER"))
         await close_database()
 
     @app.after_request

@@ -22,6 +22,7 @@ from server.case_feed import (
 )
 from server.hub import targets
 from server.hub.models import Contact, Handoff
+from server.mail import handoffs, member_mail
 from server.models import (
     Case,
     CaseEvent,
@@ -322,7 +323,36 @@ async def reply(writer: Writer, case: Case, author: User, text: str,
     targets.note_response(case, author, event.created_at, written=True)
     await touch(writer, case)
     await alerts.replied(writer, case, author, event)
+    await member_mail.reply_sent(writer, case, await _replier(author), text)
     return event
+
+
+async def department_reply(writer: Writer, case: Case, department: Department,
+                           text: str, photos: tuple[Photo, ...] = ()) -> CaseEvent:
+    """A department outside casehub answering on a case, by email.
+
+    No one signs in to send it, so the event has no author and names the
+    department instead; to the member and the targets it is a reply.
+    """
+    event = await add_event(writer, case, None, EventKind.REPLY,
+                            {"text": text, "department_id": department.id,
+                             "department": department.name, "by_email": True})
+    room = MAX_PHOTOS - await CasePhoto.filter(case_id=case.id).count()
+    for photo in photos[:max(room, 0)]:
+        await _attach(writer, case, None, photo, None, None)
+    targets.note_response(case, None, event.created_at, written=True)
+    await touch(writer, case)
+    await alerts.department_replied(writer, case, department, event)
+    await member_mail.reply_sent(writer, case, department.name, text)
+    return event
+
+
+async def _replier(author: User) -> str:
+    if not author.is_hub and author.department_id is not None:
+        department = await Department.get_or_none(id=author.department_id)
+        if department is not None:
+            return department.name
+    return "The Customer Hub"
 
 
 async def internal_note(writer: Writer, case: Case, author: User, text: str,
@@ -391,6 +421,11 @@ async def hand_off(writer: Writer, case: Case, actor: User, department: Departme
     if case.status in FINISHED:
         raise Rejected("case_finished",
                        f"Case {case.reference} is {_words(case.status)}.")
+    if not department.uses_casehub and not department.email:
+        raise Rejected("department_has_no_email",
+                       f"{department.name} takes cases by email but has no "
+                       "address; add one to the department first.",
+                       field="department_id")
 
     previous = case.department_id
     event = await add_event(writer, case, actor, EventKind.HANDOFF,
@@ -411,6 +446,8 @@ async def hand_off(writer: Writer, case: Case, actor: User, department: Departme
     await touch(writer, case)
     await republish_events(writer, case)
     await alerts.handed_off(writer, case, department, event)
+    if not department.uses_casehub:
+        await handoffs.queue_handoff(writer, case, department, note)
     if previous is not None and previous != department.id:
         await _forget_in_department(writer, case, previous)
         await narrow_department(previous)

@@ -11,10 +11,12 @@ from pathlib import Path
 
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
+from hypercorn.utils import LifespanFailureError
 from tortoise.exceptions import BaseORMException as TortoiseError
 
 from server import workdays
 from server.config import ConfigError, Settings, load_settings
+from server.mail import links
 from server.mail import outbox as mail_outbox
 
 log = logging.getLogger("casehub")
@@ -31,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(settings.log_level)
     workdays.configure_from(settings)
     mail_outbox.configure(settings.mailbox)
+    links.configure(settings.public_url)
     return int(asyncio.run(args.run(settings, args)) or 0)
 
 
@@ -77,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("folder", type=Path, help="a folder made by casehub backup")
     restore.set_defaults(run=_restore)
 
+    mail_worker = commands.add_parser(
+        "mail-worker", help="send queued mail to the relay (without serving the API)"
+    )
+    mail_worker.set_defaults(run=_mail_worker)
+
     rotate = commands.add_parser(
         "rotate-vapid",
         help="make a new push key pair; phones subscribe again on their next start",
@@ -109,7 +117,7 @@ def _configure_logging(level: str) -> None:
 async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from server.app import create_app
 
-    if not await _database_opens(settings):
+    if not await _database_opens(settings) or not await _mail_port_free(settings):
         return 1
     if args.demo_if_empty:
         await _demo_if_empty(settings)
@@ -125,7 +133,13 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     log.info("member app: %s/", settings.public_url)
     log.info("staff API and OpenAPI: %s/openapi.json", settings.public_url)
-    await hypercorn_serve(create_app(settings), config, shutdown_trigger=stop.wait)
+    try:
+        await hypercorn_serve(create_app(settings), config,
+                              shutdown_trigger=stop.wait)
+    except LifespanFailureError as error:
+        # Start-up refused, such as a port for mail already taken: say why.
+        sys.stderr.write(f"casehub: could not start: {error}\n")
+        return 1
     return 0
 
 
@@ -141,6 +155,17 @@ async def _database_opens(settings: Settings) -> bool:
                          f"{redact(settings.database_url)}: {error}\n")
         return False
     await close_database()
+    return True
+
+
+async def _mail_port_free(settings: Settings) -> bool:
+    from server.mail import inbound
+
+    try:
+        await inbound.check_listen(settings)
+    except ConfigError as error:
+        sys.stderr.write(f"casehub: configuration error: {error}\n")
+        return False
     return True
 
 
@@ -257,6 +282,26 @@ async def _restore(settings: Settings, args: argparse.Namespace) -> int:
     _say(f"Restored the {summary.engine} database and {summary.files} files from "
          f"{summary.folder}. Phones start their feed again when they next sync "
          "and send what they had not sent.\n")
+    return 0
+
+
+async def _mail_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from server.db import close_database, open_database
+    from server.mail.worker import MailWorker
+
+    if settings.smtp_relay is None:
+        sys.stderr.write("casehub: CASEHUB_SMTP_RELAY is not set, so there is "
+                         "nowhere to send mail; it waits in the outbox\n")
+        return 1
+    await open_database(settings)
+    worker = MailWorker(settings.smtp_relay)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, worker.finish)
+    try:
+        await worker.run()
+    finally:
+        await close_database()
     return 0
 
 

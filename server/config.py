@@ -53,6 +53,10 @@ SETTINGS_DOC = {
         "HOST:PORT of the mail server that delivers casehub's outgoing mail; "
         "unset, mail waits in the outbox until one is set."
     ),
+    "CASEHUB_MAIL_WORKER": (
+        "on or off: whether the server sends queued mail to the relay itself (on). "
+        "Turn it off when 'casehub mail-worker' runs separately."
+    ),
     "CASEHUB_PUSH_WORKER": (
         "on or off: whether the server sends push alerts itself (on). Turn it off "
         "when 'casehub push-worker' runs separately."
@@ -92,10 +96,15 @@ class Settings:
     smtp_listen: tuple[str, int] | None = ("127.0.0.1", 8025)
     smtp_relay: tuple[str, int] | None = None
     booking_link_days: int = 21
+    mail_worker: bool = True
 
     @property
     def photo_dir(self) -> Path:
         return self.data_dir / "photos"
+
+    @property
+    def attachment_dir(self) -> Path:
+        return self.data_dir / "attachments"
 
     @property
     def is_sqlite(self) -> bool:
@@ -141,6 +150,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                                       "127.0.0.1:8025"),
         smtp_relay=_optional_address(env, "CASEHUB_SMTP_RELAY", "off"),
         booking_link_days=_positive_int(env, "CASEHUB_BOOKING_LINK_DAYS", 21),
+        mail_worker=_on_or_off(env, "CASEHUB_MAIL_WORKER", True),
     )
 
 

@@ -61,6 +61,8 @@ def settings(template: str, tmp_path: Path) -> Settings:
         "CASEHUB_DATA_DIR": str(tmp_path),
         "CASEHUB_DATABASE_URL": url,
         "CASEHUB_PUBLIC_URL": "http://127.0.0.1:8000",
+        # Tests that take in mail listen on a port of their own.
+        "CASEHUB_SMTP_LISTEN": "off",
     })
 
 

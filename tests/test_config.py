@@ -49,6 +49,7 @@ BAD_SETTINGS = [
     ("CASEHUB_SMTP_LISTEN", "8025"),
     ("CASEHUB_SMTP_RELAY", "smtp.council.test"),
     ("CASEHUB_SMTP_RELAY", "smtp.council.test:99999"),
+    ("CASEHUB_MAIL_WORKER", "sometimes"),
 ]
 
 
@@ -90,6 +91,8 @@ def test_the_defaults(tmp_path, monkeypatch):
     assert settings.mailbox == "members@casehub.localhost"
     assert settings.smtp_listen == ("127.0.0.1", 8025)
     assert settings.smtp_relay is None
+    assert settings.mail_worker
+    assert settings.attachment_dir == settings.data_dir / "attachments"
 
 
 def test_good_settings_are_read_and_tidied(tmp_path):
@@ -106,6 +109,7 @@ def test_good_settings_are_read_and_tidied(tmp_path):
         "CASEHUB_MAILBOX": "Members@Council.test",
         "CASEHUB_SMTP_LISTEN": "off",
         "CASEHUB_SMTP_RELAY": "smtp.council.test:587",
+        "CASEHUB_MAIL_WORKER": "OFF",
     })
 
     assert settings.data_dir == tmp_path.resolve()
@@ -120,6 +124,7 @@ def test_good_settings_are_read_and_tidied(tmp_path):
     assert settings.mailbox == "members@council.test"
     assert settings.smtp_listen is None
     assert settings.smtp_relay == ("smtp.council.test", 587)
+    assert not settings.mail_worker
 
 
 def test_the_public_url_follows_the_bind_address_by_default():

@@ -65,7 +65,7 @@ def served(settings: Settings, seeded: Seeded, tmp_path: Path) -> Iterator[Serve
     env.update(CASEHUB_DATA_DIR=str(settings.data_dir),
                CASEHUB_DATABASE_URL=settings.database_url,
                CASEHUB_BIND=f"127.0.0.1:{port}", CASEHUB_PUBLIC_URL=url,
-               CASEHUB_PUSH_WORKER="off")
+               CASEHUB_PUSH_WORKER="off", CASEHUB_SMTP_LISTEN="off")
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(

@@ -17,9 +17,11 @@ class MailDirection(StrEnum):
 
 
 class MailState(StrEnum):
-    # Incoming: taken in and put on a case, or waiting for the hub to sort.
+    # Incoming: taken in and put on a case, waiting for the hub to sort, or
+    # set aside by the hub (spam, a newsletter, a mistake).
     RECEIVED = "received"
     UNMATCHED = "unmatched"
+    DISMISSED = "dismissed"
     # Outgoing: waiting, being sent, sent, or given up on.
     QUEUED = "queued"
     SENDING = "sending"
@@ -65,10 +67,19 @@ class MailMessage(Model):
     claim = fields.CharField(max_length=64, null=True)
     claimed_at = fields.DatetimeField(null=True)
     last_error = fields.TextField(null=True)
+    # Incoming mail no rule could place: why, and who in the hub sorted it.
+    unmatched_reason = fields.CharField(max_length=300, null=True)
+    sorted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "casehub.User", related_name="sorted_mail", null=True,
+        on_delete=fields.SET_NULL,
+    )
+    sorted_at = fields.DatetimeField(null=True)
+    dismissal_reason = fields.CharField(max_length=300, null=True)
 
     case_id: str | None
     department_id: int | None
     user_id: int | None
+    sorted_by_id: int | None
 
     class Meta:
         table = "mail_messages"

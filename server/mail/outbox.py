@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
@@ -41,6 +42,8 @@ class Part:
 
 sender = Sender()
 _listeners: set[Callable[[], None]] = set()
+# Bodies are encoded to 7-bit ASCII, so any relay takes the stored source.
+SEVEN_BIT = policy.default.clone(cte_type="7bit")
 
 
 def configure(address: str, name: str = "Customer Hub") -> None:
@@ -57,6 +60,12 @@ def stop_listening(wake: Callable[[], None]) -> None:
     _listeners.discard(wake)
 
 
+def notify() -> None:
+    """Tell the workers in this process that there is mail to send."""
+    for wake in list(_listeners):
+        wake()
+
+
 def new_message_id() -> str:
     return f"<{uuid.uuid4().hex}@{sender.domain}>"
 
@@ -65,7 +74,7 @@ def compose(to: str, subject: str, body: str, *, in_reply_to: str | None = None,
             references: Iterable[str] = (), parts: Iterable[Part] = (),
             to_name: str | None = None) -> EmailMessage:
     """A plain-text message from the hub, with its own Message-ID."""
-    message = EmailMessage()
+    message = EmailMessage(policy=SEVEN_BIT)
     message["From"] = formataddr((sender.name, sender.address))
     message["To"] = formataddr((to_name, to)) if to_name else to
     message["Subject"] = subject
@@ -105,8 +114,7 @@ async def queue(connection: BaseDBAsyncClient, message: EmailMessage, *,
         next_attempt_at=moment,
         using_db=connection,
     )
-    for wake in list(_listeners):
-        wake()
+    notify()
     return stored
 
 

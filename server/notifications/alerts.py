@@ -37,3 +37,10 @@ async def replied(writer: Writer, case: Case, author: User,
         sender = department.name if department else "the department"
     await enqueue(writer.connection, case.member_id, case.id, case.reference,
                   AlertKind.REPLY, str(event.id), {"from": sender})
+
+
+async def department_replied(writer: Writer, case: Case, department: Department,
+                             event: CaseEvent) -> None:
+    """A reply a department outside casehub sent by email."""
+    await enqueue(writer.connection, case.member_id, case.id, case.reference,
+                  AlertKind.REPLY, str(event.id), {"from": department.name})

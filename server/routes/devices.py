@@ -11,10 +11,10 @@ from quart_schema import tag, validate_request, validate_response
 
 from server import enrollment
 from server.auth import client_address, current_device, current_staff
-from server.rollout.access import supported_member, supports
 from server.errors import ApiError
 from server.models import Role, User
 from server.notifications.models import PushSubscription
+from server.rollout.access import supported_member, supports
 from sync import PROTOCOL_VERSION
 from sync.models import Device
 

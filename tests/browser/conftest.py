@@ -109,7 +109,9 @@ def _env(data_dir: Path, port: int) -> dict[str, str]:
     env = {**os.environ, "CASEHUB_DATA_DIR": str(data_dir),
            "CASEHUB_BIND": f"127.0.0.1:{port}",
            "CASEHUB_PUBLIC_URL": f"http://127.0.0.1:{port}",
-           "CASEHUB_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+           "CASEHUB_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
+           # Parallel runs would all want port 8025.
+           "CASEHUB_SMTP_LISTEN": "off"}
     env.pop("CASEHUB_DATABASE_URL", None)
     return env
 
