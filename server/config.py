@@ -49,6 +49,10 @@ SETTINGS_DOC = {
         "HOST:PORT of the mail server that delivers casehub's outgoing mail; "
         "unset, mail waits in the outbox until one is set."
     ),
+    "CASEHUB_PLANNED_CONTACTS": (
+        "How many contacts a working day the hub is staffed for (750); the "
+        "dashboard draws each day against it."
+    ),
     "CASEHUB_PUSH_WORKER": (
         "on or off: whether the server sends push alerts itself (on). Turn it off "
         "when 'casehub push-worker' runs separately."
@@ -87,6 +91,7 @@ class Settings:
     mailbox: str = "members@casehub.localhost"
     smtp_listen: tuple[str, int] | None = ("127.0.0.1", 8025)
     smtp_relay: tuple[str, int] | None = None
+    planned_contacts: int = 750
 
     @property
     def photo_dir(self) -> Path:
@@ -135,6 +140,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_listen=_optional_address(env, "CASEHUB_SMTP_LISTEN",
                                       "127.0.0.1:8025"),
         smtp_relay=_optional_address(env, "CASEHUB_SMTP_RELAY", "off"),
+        planned_contacts=_positive_int(env, "CASEHUB_PLANNED_CONTACTS", 750),
     )
 
 

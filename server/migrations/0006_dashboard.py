@@ -1,0 +1,68 @@
+from datetime import datetime
+
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from tortoise import fields
+from tortoise.indexes import Index
+
+from server.hub.targets import response_times
+
+
+async def time_past_responses(apps, schema_editor):
+    """Give cases acknowledged before this migration their response times."""
+    client = schema_editor.client
+    _, rows = await client.execute_query(
+        "SELECT id, created_at, acknowledged_at FROM cases"
+        " WHERE acknowledged_at IS NOT NULL AND response_seconds IS NULL")
+    update = ("UPDATE cases SET response_seconds = $1,"
+              " response_working_seconds = $2 WHERE id = $3"
+              if client.capabilities.dialect == "postgres" else
+              "UPDATE cases SET response_seconds = ?,"
+              " response_working_seconds = ? WHERE id = ?")
+    for row in rows:
+        arrived, answered = (
+            value if isinstance(value, datetime) else datetime.fromisoformat(value)
+            for value in (row["created_at"], row["acknowledged_at"]))
+        clock, working = response_times(arrived, answered)
+        await client.execute_query(update, [clock, working, row["id"]])
+
+class Migration(migrations.Migration):
+    dependencies = [('casehub', '0003_hub')]
+
+    initial = False
+
+    operations = [
+        ops.RemoveIndex(
+            model_name='Case',
+            name=None,
+            fields=['created_at'],
+        ),
+        ops.AddField(
+            model_name='Case',
+            name='response_seconds',
+            field=fields.IntField(null=True),
+        ),
+        ops.AddField(
+            model_name='Case',
+            name='response_working_seconds',
+            field=fields.IntField(null=True),
+        ),
+        ops.AddIndex(
+            model_name='Case',
+            index=Index(fields=['created_at', 'kind', 'status', 'acknowledge_by', 'acknowledged_at', 'due_at', 'answered_at', 'response_seconds', 'response_working_seconds', 'member_id']),
+        ),
+        ops.AddIndex(
+            model_name='Case',
+            index=Index(fields=['escalated_at']),
+        ),
+        ops.RemoveIndex(
+            model_name='Contact',
+            name=None,
+            fields=['at', 'channel'],
+        ),
+        ops.AddIndex(
+            model_name='Contact',
+            index=Index(fields=['at', 'channel', 'member_id']),
+        ),
+        ops.RunPython(time_past_responses, ops.RunPython.noop),
+    ]
