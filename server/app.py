@@ -16,6 +16,7 @@ from server.mail import outbox as mail_outbox
 from server.notifications import worker as push_worker
 from server.openapi import SECURITY_SCHEMES, RequiredBodyProvider
 from server.routes import (
+    dashboard_pages,
     devices,
     pages,
     photos,
@@ -66,7 +67,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         scalar_ui_path=None,
     )
     register_error_handlers(app)
-    for module in (sync_api, devices, photos, push, staff, staff_pages, pages):
+    for module in (sync_api, devices, photos, push, staff, staff_pages,
+                   dashboard_pages, pages):
         app.register_blueprint(module.blueprint)
 
     @app.before_serving
