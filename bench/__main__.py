@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m bench [pull] [push] [alerts] [app]`, or all."""
+"""Run the benchmarks: `python -m bench [pull] [push] [alerts] [app] [dashboard]`."""
 
 from __future__ import annotations
 
@@ -7,20 +7,21 @@ import logging
 import time
 from collections.abc import Callable
 
-from bench import app_shell, pull_scaling, push_fanout, push_throughput
+from bench import app_shell, dashboard, pull_scaling, push_fanout, push_throughput
 
 BENCHMARKS: dict[str, Callable[[], object]] = {
     "pull": pull_scaling.run,
     "push": push_throughput.run,
     "alerts": push_fanout.run,
     "app": app_shell.run,
+    "dashboard": dashboard.run,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="pull, push, alerts or app (all by default)")
+                        help="pull, push, alerts, app or dashboard (all by default)")
     args = parser.parse_args(argv)
     unknown = set(args.names) - set(BENCHMARKS)
     if unknown:

@@ -10,7 +10,14 @@ import pytest
 from server import casework, workdays
 from server.hub import dashboard, targets
 from server.hub.dashboard_range import DateRange
-from server.models import Case, CaseKind, Channel, Department, Status
+from server.models import (
+    RESPONSE_INDEXES,
+    Case,
+    CaseKind,
+    Channel,
+    Department,
+    Status,
+)
 from sync.feed import write_transaction
 from tests.factories import make_council
 from tests.hub_history import case, contact, handoff, local, utc
@@ -236,3 +243,36 @@ async def test_escalations_in_the_range_and_those_still_open():
     figures = await dashboard.build(JULY, planned=750, now=NOW)
 
     assert (figures.escalated, figures.escalated_open) == (2, 1)
+
+
+@pytest.mark.parametrize("walk", [True, False])
+async def test_a_percentile_on_a_case_is_that_case(walk):
+    arrived = local("2026-07-01 09:00")
+    for minutes in range(110, 0, -10):
+        await case(arrived, response_seconds=minutes * 60,
+                   response_working_seconds=minutes * 60)
+    start, end = JULY.bounds(workdays.calendar.zone)
+
+    spread = await dashboard._spread("response_working_seconds", start, end, 11,
+                                     RESPONSE_INDEXES[1], walk)
+
+    # Eleven values: the median is the 6th, and rank 0.9 * 10 = 9 the 10th.
+    assert spread == dashboard.Spread(11, 60 * 60, 100 * 60)
+
+
+@pytest.mark.parametrize("walk", [True, False])
+async def test_both_ways_to_a_percentile_agree(walk):
+    arrived = local("2026-07-01 09:00")
+    for minutes in (50, 10, 40, 20, 30, 70, 60):
+        await case(arrived, response_seconds=minutes * 60,
+                   response_working_seconds=minutes * 30)
+    await case(local("2026-06-01 09:00"), response_seconds=1,
+               response_working_seconds=1)  # before the range
+    start, end = JULY.bounds(workdays.calendar.zone)
+
+    spread = await dashboard._spread("response_seconds", start, end, 7,
+                                     RESPONSE_INDEXES[0], walk)
+
+    # Seven values: the median is the 4th; the p90 lies at rank 0.9 * 6 = 5.4,
+    # 40% of the way from the 6th (60 minutes) to the 7th (70 minutes).
+    assert spread == dashboard.Spread(7, 40 * 60, 64 * 60)

@@ -35,6 +35,11 @@ class Migration(migrations.Migration):
         ops.RemoveIndex(
             model_name='Case',
             name=None,
+            fields=['status', 'created_at'],
+        ),
+        ops.RemoveIndex(
+            model_name='Case',
+            name=None,
             fields=['created_at'],
         ),
         ops.AddField(
@@ -49,11 +54,31 @@ class Migration(migrations.Migration):
         ),
         ops.AddIndex(
             model_name='Case',
-            index=Index(fields=['created_at', 'kind', 'status', 'acknowledge_by', 'acknowledged_at', 'due_at', 'answered_at', 'response_seconds', 'response_working_seconds', 'member_id']),
+            index=Index(fields=['status', 'created_at', 'acknowledged_at']),
         ),
         ops.AddIndex(
             model_name='Case',
-            index=Index(fields=['escalated_at']),
+            index=Index(fields=['created_at', 'status', 'acknowledge_by', 'acknowledged_at', 'response_seconds', 'response_working_seconds', 'member_id'], name='cases_arrivals'),
+        ),
+        ops.AddIndex(
+            model_name='Case',
+            index=Index(fields=['acknowledged_at', 'created_at', 'acknowledge_by', 'status']),
+        ),
+        ops.AddIndex(
+            model_name='Case',
+            index=Index(fields=['kind', 'created_at', 'answered_at', 'due_at', 'status']),
+        ),
+        ops.AddIndex(
+            model_name='Case',
+            index=Index(fields=['response_seconds', 'created_at'], name='cases_response_seconds'),
+        ),
+        ops.AddIndex(
+            model_name='Case',
+            index=Index(fields=['response_working_seconds', 'created_at'], name='cases_response_working_seconds'),
+        ),
+        ops.AddIndex(
+            model_name='Case',
+            index=Index(fields=['escalated_at', 'status']),
         ),
         ops.RemoveIndex(
             model_name='Contact',
@@ -62,7 +87,16 @@ class Migration(migrations.Migration):
         ),
         ops.AddIndex(
             model_name='Contact',
-            index=Index(fields=['at', 'channel', 'member_id']),
+            index=Index(fields=['channel', 'at', 'member_id']),
+        ),
+        ops.RemoveIndex(
+            model_name='Handoff',
+            name=None,
+            fields=['at', 'department_id'],
+        ),
+        ops.AddIndex(
+            model_name='Handoff',
+            index=Index(fields=['department_id', 'at']),
         ),
         ops.RunPython(time_past_responses, ops.RunPython.noop),
     ]
