@@ -266,8 +266,10 @@ class Case(Model):
             # range, so it reads this index alone and never the wide rows.
             Index(fields=("created_at", "status", "acknowledge_by",
                           "acknowledged_at", "response_seconds",
-                          "response_working_seconds", "member_id"),
+                          "response_working_seconds"),
                   name=ARRIVALS_INDEX),
+            # Each member's cases over a range, for their engagement profile.
+            Index(fields=("member_id", "created_at", "status")),
             # The few cases not yet acknowledged, and the member enquiries,
             # each counted against their targets without reading the rest.
             Index(fields=("acknowledged_at", "created_at", "acknowledge_by",

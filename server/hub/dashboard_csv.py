@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from server.hub.dashboard import CHANNELS, Dashboard, Share, Spread
+from server.hub.dashboard import CHANNELS, Dashboard, Day, Handoffs, Share, Spread
 from server.hub.engagement import Profile
 from server.workdays import calendar
 
@@ -42,16 +42,16 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def days(dashboard: Dashboard) -> Table:
+def days(found: list[Day]) -> Table:
     header = ["date", *(channel.value for channel in CHANNELS), "total", "planned"]
     return header, ([day.day.isoformat(), *(day.contacts[c] for c in CHANNELS),
-                     day.total, day.planned] for day in dashboard.days)
+                     day.total, day.planned] for day in found)
 
 
-def handoffs(dashboard: Dashboard) -> Table:
+def handoffs(found: list[Handoffs]) -> Table:
     return (["department", "by_email", "handoffs"],
             ([entry.department, "yes" if entry.by_email else "no", entry.count]
-             for entry in dashboard.handoffs))
+             for entry in found))
 
 
 def summary(dashboard: Dashboard) -> Table:

@@ -60,25 +60,29 @@ SORT_KEYS: dict[str, Callable[[Profile], Any]] = {
 
 
 async def profiles(chosen: DateRange) -> list[Profile]:
-    """Every member's profile over the range, by name."""
+    """Every member's profile over the range, by name.
+
+    Each figure is a count over one member's range of an index, which
+    SQLite does far faster than grouping a year of rows by member.
+    """
     start, end = chosen.bounds(calendar.zone)
     members = await User.filter(role=Role.MEMBER).select_related(
         "party", "ward").order_by("name")
-    contacts = await _contacts(start, end)
-    cases = await _cases(start, end)
+    counts = await _counts(start, end)
     devices = await _devices()
 
     found = []
     for member in members:
-        counts = contacts.get(member.id, {})
-        open_cases, closed_cases = cases.get(member.id, (0, 0))
+        row = counts.get(member.id, {})
+        raised, still_open = int(row.get("raised") or 0), int(row.get("open") or 0)
         device_count, last_sync = devices.get(member.id, (0, None))
         found.append(Profile(
             member_id=member.id, name=member.name,
             party=member.party.name if member.party else "",
             ward=member.ward.name if member.ward else "",
-            contacts={channel: counts.get(channel, 0) for channel in CHANNELS},
-            open_cases=open_cases, closed_cases=closed_cases,
+            contacts={channel: int(row.get(channel.value) or 0)
+                      for channel in CHANNELS},
+            open_cases=still_open, closed_cases=raised - still_open,
             devices=device_count, last_sync=last_sync,
         ))
     return found
@@ -91,31 +95,24 @@ def sort_profiles(found: list[Profile], key: str,
     return sorted(by_name, key=SORT_KEYS[key], reverse=descending)
 
 
-async def _contacts(start: datetime,
-                    end: datetime) -> dict[int, dict[Channel, int]]:
+async def _counts(start: datetime, end: datetime) -> dict[int, dict[str, Any]]:
+    """Each member's contacts by channel, and cases raised and still open."""
+    contacts = ", ".join(
+        f"(SELECT count(*) FROM contacts AS c WHERE c.member_id = u.id"
+        f" AND c.channel = '{channel.value}' AND c.at >= ? AND c.at < ?)"
+        f" AS {channel.value}" for channel in CHANNELS)
+    open_marks = ", ".join("?" * len(OPEN))
     found = await rows(
-        "SELECT member_id, channel, count(*) AS contacts FROM contacts"
-        " WHERE at >= ? AND at < ? AND member_id IS NOT NULL"
-        " GROUP BY member_id, channel", [start, end])
-    counts: dict[int, dict[Channel, int]] = {}
-    for row in found:
-        counts.setdefault(int(row["member_id"]), {})[Channel(row["channel"])] = int(
-            row["contacts"])
-    return counts
-
-
-async def _cases(start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
-    """Cases each member raised in the range: still open, and no longer."""
-    marks = ", ".join("?" * len(OPEN))
-    found = await rows(
-        f"SELECT member_id, sum(CASE WHEN status IN ({marks}) THEN 1 ELSE 0 END)"
-        " AS still_open, count(*) AS raised FROM cases"
-        " WHERE created_at >= ? AND created_at < ? AND member_id IS NOT NULL"
-        " GROUP BY member_id",
-        [*sorted(status.value for status in OPEN), start, end])
-    return {int(row["member_id"]): (int(row["still_open"]),
-                                    int(row["raised"]) - int(row["still_open"]))
-            for row in found}
+        f"SELECT u.id AS id, {contacts},"
+        " (SELECT count(*) FROM cases AS k WHERE k.member_id = u.id"
+        "  AND k.created_at >= ? AND k.created_at < ?) AS raised,"
+        " (SELECT count(*) FROM cases AS k WHERE k.member_id = u.id"
+        "  AND k.created_at >= ? AND k.created_at < ?"
+        f"  AND k.status IN ({open_marks})) AS open"
+        " FROM users AS u WHERE u.role = ?",
+        [*[start, end] * len(CHANNELS), start, end, start, end,
+         *sorted(status.value for status in OPEN), Role.MEMBER.value])
+    return {int(row["id"]): row for row in found}
 
 
 async def _devices() -> dict[int, tuple[int, datetime | None]]:

@@ -44,9 +44,11 @@ class Contact(Model):
     class Meta:
         table = "contacts"
         indexes = (
-            # The dashboard counts each channel's contacts a day at a time.
-            Index(fields=("channel", "at", "member_id")),
+            # The dashboard counts each channel's contacts a day at a time,
+            # and the engagement profile each member's on each channel.
+            Index(fields=("channel", "at")),
             Index(fields=("member_id", "at")),
+            Index(fields=("member_id", "channel", "at")),
         )
 
 

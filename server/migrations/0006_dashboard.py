@@ -58,7 +58,11 @@ class Migration(migrations.Migration):
         ),
         ops.AddIndex(
             model_name='Case',
-            index=Index(fields=['created_at', 'status', 'acknowledge_by', 'acknowledged_at', 'response_seconds', 'response_working_seconds', 'member_id'], name='cases_arrivals'),
+            index=Index(fields=['created_at', 'status', 'acknowledge_by', 'acknowledged_at', 'response_seconds', 'response_working_seconds'], name='cases_arrivals'),
+        ),
+        ops.AddIndex(
+            model_name='Case',
+            index=Index(fields=['member_id', 'created_at', 'status']),
         ),
         ops.AddIndex(
             model_name='Case',
@@ -87,7 +91,11 @@ class Migration(migrations.Migration):
         ),
         ops.AddIndex(
             model_name='Contact',
-            index=Index(fields=['channel', 'at', 'member_id']),
+            index=Index(fields=['channel', 'at']),
+        ),
+        ops.AddIndex(
+            model_name='Contact',
+            index=Index(fields=['member_id', 'channel', 'at']),
         ),
         ops.RemoveIndex(
             model_name='Handoff',

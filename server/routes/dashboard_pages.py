@@ -54,8 +54,15 @@ async def dashboard_csv_table(table: str) -> Response:
     if table not in dashboard_csv.DASHBOARD_TABLES:
         raise ApiError(404, "not_found", f"Nothing is at {request.path}.")
     chosen = _range()
-    figures = await dashboard.build(chosen, _planned(), datetime.now(UTC))
-    made = getattr(dashboard_csv, table)(figures)
+    if table == "days":
+        made = dashboard_csv.days(await dashboard.contacts_by_day(chosen,
+                                                                  _planned()))
+    elif table == "handoffs":
+        made = dashboard_csv.handoffs(
+            await dashboard.handoffs_by_department(*chosen.bounds(calendar.zone)))
+    else:
+        made = dashboard_csv.summary(
+            await dashboard.build(chosen, _planned(), datetime.now(UTC)))
     return _csv(dashboard_csv.render(made), f"dashboard-{table}", chosen)
 
 
