@@ -117,6 +117,7 @@ async def test_the_dashboard_shows_the_figures_and_carries_them_for_the_charts(
     assert ("4 contacts: 1 by phone, 2 by email, 1 in the app and 0 from the web"
             in words)
     assert "Email is 50.0% of them." in words
+    assert "in council time (Europe/London)" in words
     assert "2 a day on average against 750 planned" in words
     assert "more than planned on 0 days" in words
     assert '<canvas id="contacts-chart" role="img"' in page
@@ -153,6 +154,8 @@ async def test_each_dashboard_table_exports_as_csv(client):
     assert figures["first_response_working_p90"] == "1.5"
     assert figures["acknowledged_within_target"] == "1"
     assert figures["acknowledged_share_within_target"] == "1"
+    assert (figures["busiest_day"], figures["busiest_day_contacts"]) == (
+        "2026-07-01", "3")
     assert figures["queue_waiting"] == "0"
     assert figures["queue_oldest_age"] == ""
     assert rows_of(await body(handoffs))[1:] == [
@@ -315,3 +318,14 @@ def test_quick_choices_from_a_wednesday():
     assert ranges["This month"] == DateRange(date(2026, 7, 1), wednesday)
     assert ranges["This year"] == DateRange(date(2026, 1, 1), wednesday)
     assert ranges["Last 30 days"].first == wednesday - timedelta(days=29)
+
+
+async def test_names_that_look_like_formulas_stay_text_in_the_csv(client):
+    council = await make_council()
+    council.members[0].name = "=HYPERLINK(\"http://evil.example\")"
+    await council.members[0].save()
+    await sign_in(client, council.agent)
+
+    export = rows_of(await body(await client.get(f"/staff/members.csv?{JULY}")))
+
+    assert export[1][0] == "'=HYPERLINK(\"http://evil.example\")"

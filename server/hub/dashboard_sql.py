@@ -27,11 +27,11 @@ async def rows(sql: str, values: list[Any]) -> list[dict[str, Any]]:
     """Run `sql`, whose values are marked `?`, and return its rows."""
     client = connection()
     if is_postgres(client):
-        sql = _numbered(sql)
+        sql = numbered(sql)
     return list(await client.execute_query_dict(sql, values))
 
 
-def _numbered(sql: str) -> str:
+def numbered(sql: str) -> str:
     """PostgreSQL's placeholders: the first `?` becomes $1, the next $2."""
     head, *rest = sql.split("?")
     return head + "".join(f"${n}{part}" for n, part in enumerate(rest, start=1))

@@ -146,6 +146,7 @@ def _range_context(chosen: DateRange | None,
         "raw_to": request.args.get("to", "")[:40],
         "choices": quick_choices(_today()),
         "query": chosen.query() if chosen else {},
+        "zone": calendar.zone.key,
     }
 
 
