@@ -29,7 +29,7 @@ HUB_DAYS = 91
 CONTACT_COLUMNS = ("channel", "at", "member_id", "case_id", "agent_id",
                    "summary", "source")
 # Contacts on an ordinary working day, beside the members' own casework.
-RESIDENT_CONTACTS = 640
+RESIDENT_CONTACTS = 700
 WEEKEND_CONTACTS = 40
 # How residents' contacts arrive on a working day; the rest come from the web.
 PHONE_SHARE = 0.55

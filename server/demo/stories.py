@@ -188,7 +188,9 @@ class _Story:
                                                       plan.acknowledge_hours),
             due_at=(calendar.add_working_days(start, plan.answer_days)
                     if kind == CaseKind.MEMBER_ENQUIRY else None),
-            pace=rng.choice((1, 1, 1, 1.5, 2, 3, 6)),
+            # Enquiries are chased to their due date; service requests drift.
+            pace=(1 if kind == CaseKind.MEMBER_ENQUIRY
+                  else rng.choice((1, 1, 1, 1.5, 2, 3, 6))),
         )
 
     @property
