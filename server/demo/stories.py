@@ -1,11 +1,10 @@
-"""Half a year of casework: each case's history, told and then stored.
+"""Half a year of casework: each case's history, told step by step.
 
 A case arrives in the app, by a call to the members' line or by email, and
 the hub works it in its opening hours: acknowledged, sometimes taken by an
 agent, handed on, answered. A case that missed a target is escalated as the
 server would have done, and members ring or write to ask how a case is
-going. Each case is written in one transaction, with its events carrying
-their historical times, and put on the feed just as live casework is.
+going. server/demo/records.py then stores each story as live casework is.
 """
 
 from __future__ import annotations
@@ -16,16 +15,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from server import case_feed, casework
+from server import casework
 from server.casework import OPEN
-from server.demo import details
-from server.demo.council import CATEGORIES, HISTORY_DAYS, STREETS, CategoryPlan
+from server.demo import records
+from server.demo.council import CATEGORIES, HISTORY_DAYS, CategoryPlan
 from server.demo.people import Cast
-from server.hub import targets
-from server.hub.models import Contact, Handoff
+from server.demo.phrases import (
+    ACKNOWLEDGEMENTS,
+    CLOSINGS,
+    DEPARTMENT_REPLIES,
+    EMAIL_REPLIES,
+    FOLLOW_UPS,
+    INTERNAL_NOTES,
+    MEMBER_NOTES,
+    REOPENINGS,
+    RESOLUTIONS,
+    WITHDRAWALS,
+)
 from server.models import (
-    Case,
-    CaseEvent,
     CaseKind,
     Category,
     Channel,
@@ -36,60 +43,7 @@ from server.models import (
     User,
 )
 from server.workdays import calendar
-from sync.feed import Writer, write_transaction
 
-MEMBER_NOTES = (
-    "Spoke to the resident again; it is getting worse.",
-    "Neighbours have raised this with me too.",
-    "Photos sent to the hub by a constituent show the same.",
-    "Resident asks to be kept informed.",
-)
-INTERNAL_NOTES = (
-    "Checked the history: reported before, last year.",
-    "Called the depot; they know about this one.",
-    "Same location as an open case; keep an eye on both.",
-    "Member phoned the hub about this too.",
-    "Officer visit needed before any work can be booked.",
-)
-ACKNOWLEDGEMENTS = (
-    "Thanks, logged and checked.",
-    "Received; passing to the department today.",
-    None,
-    None,
-)
-DEPARTMENT_REPLIES = (
-    "A crew has been booked for later this week.",
-    "An officer visited and has arranged the work.",
-    "We have written to the owner asking them to deal with it.",
-    "This is on the schedule for the next round in the area.",
-)
-EMAIL_REPLIES = (
-    "{department} replied by email: the work has been ordered.",
-    "{department} say an inspector will call within ten working days.",
-    "{department} have logged it under their own reference and will update.",
-)
-RESOLUTIONS = (
-    "Done; the area has been cleared.",
-    "Repaired and checked.",
-    "Work completed this morning.",
-    "Owner has dealt with it; site inspected.",
-)
-REOPENINGS = (
-    "It is back again, please look at it once more.",
-    "Resident says this was not actually fixed.",
-)
-WITHDRAWALS = (
-    "Resident has sorted it themselves.",
-    "Logged in error, sorry.",
-    "Duplicate of another case.",
-)
-CLOSINGS = ("No further contact; closing.", None)
-FOLLOW_UPS = (
-    "Asked where the case had got to.",
-    "Wanted to know when the crew will come.",
-    "Resident has been on to the member again; asked for an update.",
-    "Asked whether the department has a date yet.",
-)
 # How members' cases reach the hub, as (channel, weight).
 CASE_CHANNELS = ((Channel.APP, 55), (Channel.PHONE, 25), (Channel.EMAIL, 20))
 # Steps that answer a case for its acknowledgement target.
@@ -122,20 +76,20 @@ async def write_casework(rng: random.Random, cast: Cast,
         # Each case draws from its own generator, so a story cut short by
         # today, which moves with the clock, leaves the others as they were.
         own = random.Random(rng.getrandbits(64))
-        story = _Story.begin(own, cast, start, horizon, plan)
+        story = Story.begin(own, cast, start, horizon, plan)
         story.tell(plan, by_id[category.department_id], member)
         story.follow_ups(member)
         story.escalate()
-        events += await _write_case(own, story, member, category, plan)
+        events += await records.write_case(own, story, member, category, plan)
     return count, events
 
 
-class _StoryEnds(Exception):
+class StoryEnds(Exception):
     """A case story has reached today, or the case was withdrawn."""
 
 
 @dataclass
-class _Step:
+class Step:
     kind: EventKind
     # None for what the server does by itself, such as an escalation.
     author: User | None
@@ -148,7 +102,7 @@ class _Step:
 
 
 @dataclass
-class _Story:
+class Story:
     """The history of one case, told step by step until it reaches today."""
 
     rng: random.Random
@@ -165,11 +119,11 @@ class _Story:
     department: Department | None = None
     assigned: User | None = None
     escalated_at: datetime | None = None
-    steps: list[_Step] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
 
     @classmethod
     def begin(cls, rng: random.Random, cast: Cast, start: datetime,
-              horizon: datetime, plan: CategoryPlan) -> _Story:
+              horizon: datetime, plan: CategoryPlan) -> Story:
         """A case arriving about `start`: a call waits for the line to open."""
         channel = rng.choices([c for c, _ in CASE_CHANNELS],
                               [w for _, w in CASE_CHANNELS])[0]
@@ -200,12 +154,12 @@ class _Story:
     def tell(self, plan: CategoryPlan, department: Department,
              member: User) -> None:
         creator = self.agent if self.channel == Channel.PHONE else member
-        self.steps.append(_Step(EventKind.CREATED, creator,
+        self.steps.append(Step(EventKind.CREATED, creator,
                                 {"status": Status.SUBMITTED.value,
                                  "channel": self.channel.value}, self.at))
         try:
             self._unfold(plan, department, member)
-        except _StoryEnds:
+        except StoryEnds:
             pass
 
     def _unfold(self, plan: CategoryPlan, department: Department,
@@ -287,7 +241,7 @@ class _Story:
         if rng.random() < 0.04:
             self.move(rng.uniform(2, 48), member, Status.WITHDRAWN,
                       rng.choice(WITHDRAWALS))
-            raise _StoryEnds
+            raise StoryEnds
         self.move(rng.uniform(12, 24 * plan.answer_days * 1.3), worker,
                   Status.RESOLVED, rng.choice(RESOLUTIONS))
 
@@ -317,7 +271,7 @@ class _Story:
         it. A status change that goes with a handoff is a second later, so
         the timeline keeps its order when sorted by time.
         """
-        step = _Step(kind, author, data, self.at)
+        step = Step(kind, author, data, self.at)
         if step.by_staff:
             span = (working_hours if working_hours is not None
                     else hours * self.pace * WORKING_SHARE)
@@ -326,7 +280,7 @@ class _Story:
             moment = self.at + timedelta(hours=hours * self.pace)
         moment += timedelta(seconds=1)
         if moment > self.horizon:
-            raise _StoryEnds
+            raise StoryEnds
         self.at = step.at = moment
         self.steps.append(step)
 
@@ -341,7 +295,7 @@ class _Story:
                 at = calendar.add_working_hours(at, rng.uniform(0, 1))
             if at <= self.created or at >= self.horizon:
                 continue
-            self._insert(_Step(EventKind.CONTACT, self.agent, {
+            self._insert(Step(EventKind.CONTACT, self.agent, {
                 "channel": channel.value, "summary": rng.choice(FOLLOW_UPS),
                 "notes": None, "member": member.name,
             }, at))
@@ -360,7 +314,7 @@ class _Story:
             late = met is None or met > at
             if not late or at >= self.horizon or self._status_at(at) not in OPEN:
                 continue
-            self._insert(_Step(EventKind.ESCALATED, None, {"reasons": [reason]},
+            self._insert(Step(EventKind.ESCALATED, None, {"reasons": [reason]},
                                at))
             self.escalated_at = at
             return
@@ -374,7 +328,7 @@ class _Story:
                 status = Status(step.data["to"])
         return status
 
-    def _insert(self, step: _Step) -> None:
+    def _insert(self, step: Step) -> None:
         """Put a step into the timeline at its time, a second from any other."""
         taken = {other.at for other in self.steps}
         while step.at in taken:
@@ -393,99 +347,3 @@ class _Story:
 
 def _by_target(entry: tuple[datetime | None, datetime | None, str]) -> datetime:
     return entry[0] or datetime.max.replace(tzinfo=UTC)
-
-
-async def _write_case(rng: random.Random, story: _Story, member: User,
-                      category: Category, plan: CategoryPlan) -> int:
-    """Store one case and its timeline in one transaction, as live ones are."""
-    created = story.created
-    street, postcode = rng.choice(STREETS)
-    number = rng.randint(1, 240)
-    acknowledged = story.acknowledged_at()
-    clock, working = (targets.response_times(created, acknowledged)
-                      if acknowledged else (None, None))
-    async with write_transaction() as writer:
-        case = await Case.create(
-            id=details.new_uuid(rng),
-            reference=await casework.next_reference(writer),
-            member_id=member.id,
-            kind=story.kind,
-            category_id=category.id,
-            department_id=story.department.id if story.department else None,
-            answers=details.answers(rng, plan),
-            description=details.description(rng, plan, story.kind, street,
-                                            number),
-            **details.constituent(rng, street, postcode),
-            **details.location(rng, street, postcode, number),
-            status=story.status,
-            priority=details.priority(rng, plan),
-            due_at=story.due_at,
-            channel=story.channel,
-            assigned_to_id=story.assigned.id if story.assigned else None,
-            acknowledge_by=story.acknowledge_by,
-            acknowledged_at=acknowledged,
-            answered_at=story.answered_at(),
-            escalated_at=story.escalated_at,
-            response_seconds=clock,
-            response_working_seconds=working,
-            created_at=created,
-            client_created_at=(created - timedelta(seconds=rng.randint(2, 90))
-                               if story.channel == Channel.APP else None),
-            updated_at=story.steps[-1].at,
-            version=writer.version,
-        )
-        await _write_events(rng, writer, case, story)
-        await _write_hub_records(writer, case, story)
-        await case_feed.publish_case(writer, case)
-    return len(story.steps)
-
-
-async def _write_events(rng: random.Random, writer: Writer, case: Case,
-                        story: _Story) -> None:
-    events = []
-    for step in story.steps:
-        from_phone = (step.author is not None and step.author.role == Role.MEMBER
-                      and story.channel == Channel.APP)
-        event = CaseEvent(
-            id=details.new_uuid(rng), case_id=case.id, kind=step.kind,
-            author_id=step.author.id if step.author else None, data=step.data,
-            created_at=step.at,
-            client_created_at=(step.at - timedelta(seconds=rng.randint(2, 90))
-                               if from_phone else None),
-            version=writer.version,
-        )
-        events.append(event)
-        # The feed carries each event with the case's final audience, as a
-        # handoff republishes the timeline for the department.
-        writer.record("event", str(event.id),
-                      case_feed.event_data(event, step.author),
-                      case_feed.event_audience(case, event))
-    await CaseEvent.bulk_create(events, using_db=writer.connection)
-
-
-async def _write_hub_records(writer: Writer, case: Case, story: _Story) -> None:
-    """The contacts and hand-offs the hub counts, as live casework leaves them."""
-    contacts = [Contact(
-        channel=story.channel, at=story.created, member_id=case.member_id,
-        case_id=case.id,
-        agent_id=story.agent.id if story.channel == Channel.PHONE else None,
-        summary=case.description[:300],
-    )]
-    handoffs = []
-    for step in story.steps:
-        if step.kind == EventKind.CONTACT:
-            channel = Channel(step.data["channel"])
-            contacts.append(Contact(
-                channel=channel, at=step.at, member_id=case.member_id,
-                case_id=case.id, summary=step.data["summary"],
-                agent_id=(step.author.id if step.author
-                          and channel == Channel.PHONE else None),
-            ))
-        elif step.kind == EventKind.HANDOFF and step.author is not None:
-            handoffs.append(Handoff(
-                case_id=case.id, department_id=step.data["department_id"],
-                by_id=step.author.id, at=step.at,
-                by_email=step.data["by_email"],
-            ))
-    await Contact.bulk_create(contacts, using_db=writer.connection)
-    await Handoff.bulk_create(handoffs, using_db=writer.connection)
