@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m bench [pull] [push] [alerts] [app] [load]`."""
+"""Run the benchmarks: `python -m bench [NAME ...]`, or all of them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import logging
 import time
 from collections.abc import Callable
 
-from bench import app_shell, load, pull_scaling, push_fanout, push_throughput
+from bench import (
+    app_shell,
+    dashboard,
+    load,
+    pull_scaling,
+    push_fanout,
+    push_throughput,
+)
 
 BENCHMARKS: dict[str, Callable[[], object]] = {
     "pull": pull_scaling.run,
@@ -15,13 +22,15 @@ BENCHMARKS: dict[str, Callable[[], object]] = {
     "alerts": push_fanout.run,
     "app": app_shell.run,
     "load": load.run,
+    "dashboard": dashboard.run,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="pull, push, alerts, app or load (all by default)")
+                        help="pull, push, alerts, app, dashboard or load "
+                        "(all by default)")
     args = parser.parse_args(argv)
     unknown = set(args.names) - set(BENCHMARKS)
     if unknown:

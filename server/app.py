@@ -18,6 +18,7 @@ from server.mail import worker as mail_worker
 from server.notifications import worker as push_worker
 from server.openapi import SECURITY_SCHEMES, RequiredBodyProvider
 from server.routes import (
+    dashboard_pages,
     devices,
     mail_pages,
     open311,
@@ -76,8 +77,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     register_error_handlers(app)
     for module in (sync_api, devices, photos, push, staff, staff_pages,
-                   mail_pages, training_api, training_pages, training_support,
-                   training_reports, training_links, open311, pages):
+                   mail_pages, dashboard_pages, training_api, training_pages,
+                   training_support, training_reports, training_links, open311,
+                   pages):
         app.register_blueprint(module.blueprint)
 
     @app.before_serving

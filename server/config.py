@@ -57,6 +57,10 @@ SETTINGS_DOC = {
         "on or off: whether the server sends queued mail to the relay itself (on). "
         "Turn it off when 'casehub mail-worker' runs separately."
     ),
+    "CASEHUB_PLANNED_CONTACTS": (
+        "How many contacts a working day the hub is staffed for (750); the "
+        "dashboard draws each day against it."
+    ),
     "CASEHUB_PUSH_WORKER": (
         "on or off: whether the server sends push alerts itself (on). Turn it off "
         "when 'casehub push-worker' runs separately."
@@ -97,6 +101,7 @@ class Settings:
     smtp_relay: tuple[str, int] | None = None
     booking_link_days: int = 21
     mail_worker: bool = True
+    planned_contacts: int = 750
 
     @property
     def photo_dir(self) -> Path:
@@ -151,6 +156,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_relay=_optional_address(env, "CASEHUB_SMTP_RELAY", "off"),
         booking_link_days=_positive_int(env, "CASEHUB_BOOKING_LINK_DAYS", 21),
         mail_worker=_on_or_off(env, "CASEHUB_MAIL_WORKER", True),
+        planned_contacts=_positive_int(env, "CASEHUB_PLANNED_CONTACTS", 750),
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import load, pull_scaling, push_throughput
+from bench import dashboard, load, pull_scaling, push_throughput
 from bench.__main__ import main as bench_main
 from tests.conftest import ENGINE
 
@@ -131,6 +131,33 @@ def test_load_check_refuses_a_run_that_reached_nothing():
 
     with pytest.raises(RuntimeError, match="no pull"):
         load.check(load.Result(load.Plan(), empty, empty))
+
+
+def test_dashboard_is_timed_over_both_databases(tmp_path):
+    small = dashboard.cached(2, tmp_path)
+    large = dashboard.cached(6, tmp_path)
+    built_at = large.path.stat().st_mtime_ns
+
+    assert dashboard.cached(6, tmp_path) == large
+    assert large.path.stat().st_mtime_ns == built_at
+    for built in (small, large):
+        db = built.path
+        assert count(db, "SELECT count(*) FROM contacts") == built.contacts
+        assert count(db, "SELECT count(*) FROM cases") == built.cases
+        assert count(db, "SELECT count(*) FROM handoffs") == built.handoffs
+        assert count(db, "SELECT count(*) FROM cases WHERE acknowledged_at"
+                     " IS NOT NULL AND response_seconds IS NULL") == 0
+    assert large.contacts > 2 * small.contacts > 0
+
+    result = dashboard.measure(small, large, repetitions=3, rounds=1)
+    lines = list(dashboard.report(result))
+
+    for timing in result.timings.values():
+        assert len(timing.samples) == 3
+        assert 0 < timing.median <= timing.p90 < 5
+    assert result.ratio > 0
+    assert set(result.parts) >= {"contacts by day", "response percentiles"}
+    assert any("300 ms target" in line for line in lines)
 
 
 def test_unknown_benchmark_is_refused(capsys):

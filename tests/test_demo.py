@@ -9,18 +9,24 @@ import shutil
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from server.casework import OPEN
 from server.config import Settings
 from server.db import close_database, open_database
 from server.demo import DEMO_PASSWORD, council_is_empty, load_demo
+from server.hub import targets
+from server.hub.actions import PLACEHOLDER, PLACEHOLDERS
+from server.hub.models import Contact, Handoff, ResponseTemplate
 from server.models import (
+    STAFF_ONLY_EVENTS,
     Case,
     CaseEvent,
     CaseKind,
     Category,
+    Channel,
     Department,
     EventKind,
     Role,
@@ -28,6 +34,7 @@ from server.models import (
     User,
     Ward,
 )
+from server.workdays import calendar
 from tests.conftest import ENGINE, _pg_empty
 from tests.factories import pull_all
 
@@ -115,6 +122,107 @@ async def test_demo_cases_have_ordered_believable_histories(db: Settings) -> Non
         assert _status_after(events) == case.status
 
 
+async def test_demo_hub_has_contacts_on_every_channel_at_its_planned_scale(
+        db: Settings) -> None:
+    summary = await load_demo(seed=SEED)
+    now = datetime.now(UTC)
+
+    contacts = await Contact.all()
+    assert len(contacts) == summary.contacts
+    assert {contact.channel for contact in contacts} == set(Channel)
+    assert all(contact.at < now for contact in contacts)
+    emails = sum(contact.channel == Channel.EMAIL for contact in contacts)
+    assert 0.25 < emails / len(contacts) < 0.45
+    by_day: dict[Any, int] = defaultdict(int)
+    for contact in contacts:
+        by_day[contact.at.astimezone(calendar.zone).date()] += 1
+    busy = [count for day, count in by_day.items()
+            if calendar.is_working_day(day)]
+    assert 500 < sorted(busy)[len(busy) // 2] < 1000
+    calls = [c for c in contacts if c.channel == Channel.PHONE]
+    assert all(c.agent_id is not None for c in calls)
+    assert all(8 <= c.at.astimezone(calendar.zone).hour < 18 for c in calls)
+
+    # Members' contacts: some opened a case, some asked about one, some neither.
+    members = [c for c in contacts if c.member_id is not None]
+    cases = {case.id: case for case in await Case.all()}
+    opened = [c for c in members if c.case_id is not None
+              and cases[c.case_id].created_at == c.at]
+    asked = [c for c in members if c.case_id is not None
+             and cases[c.case_id].created_at < c.at]
+    assert len(opened) == len(cases)
+    assert asked and any(c.case_id is None for c in members)
+    assert {cases[c.case_id].channel for c in opened} == {
+        Channel.APP, Channel.PHONE, Channel.EMAIL}
+    for contact in opened:
+        assert contact.channel == cases[contact.case_id].channel
+    follow_ups = await CaseEvent.filter(kind=EventKind.CONTACT).count()
+    assert follow_ups == len(asked)
+
+
+async def test_demo_cases_carry_their_targets_and_what_became_of_them(
+        db: Settings) -> None:
+    await load_demo(seed=SEED)
+    now = datetime.now(UTC)
+    cases = await Case.all()
+    timelines: dict[Any, list[CaseEvent]] = defaultdict(list)
+    for event in await CaseEvent.all().order_by("created_at"):
+        timelines[event.case_id].append(event)
+    staff = {user.id for user in await User.exclude(role=Role.MEMBER)}
+
+    late = on_time = 0
+    for case in cases:
+        events = timelines[case.id]
+        assert case.acknowledge_by is not None and case.acknowledge_by > case.created_at
+        responses = [e for e in events if e.author_id in staff and e.kind in (
+            EventKind.STATUS_CHANGE, EventKind.HANDOFF, EventKind.REPLY)]
+        replies = [e for e in responses if e.kind == EventKind.REPLY]
+        assert case.acknowledged_at == (responses[0].created_at if responses
+                                        else None)
+        assert case.answered_at == (replies[0].created_at if replies else None)
+        if case.acknowledged_at is not None:
+            assert (case.response_seconds, case.response_working_seconds) == (
+                targets.response_times(case.created_at, case.acknowledged_at))
+            late += case.acknowledged_at > case.acknowledge_by
+            on_time += case.acknowledged_at <= case.acknowledge_by
+            assert calendar.working_hours_between(
+                case.acknowledged_at - timedelta(seconds=2),
+                case.acknowledged_at) > 0, "the hub answers in its opening hours"
+        escalations = [e for e in events if e.kind == EventKind.ESCALATED]
+        assert len(escalations) <= 1
+        if escalations:
+            assert case.escalated_at == escalations[0].created_at
+        else:
+            assert case.escalated_at is None
+            assert case.status not in OPEN or not targets.missed(case, now)
+    assert 0 < late < on_time / 3
+    escalated = sum(case.escalated_at is not None for case in cases)
+    assert 0 < escalated < len(cases) / 4
+    assert sum(case.assigned_to_id is not None for case in cases) > len(cases) / 5
+
+    handoffs = await Handoff.all()
+    handoff_events = [e for events in timelines.values() for e in events
+                      if e.kind == EventKind.HANDOFF]
+    assert sorted((str(h.case_id), h.department_id, h.at) for h in handoffs) == (
+        sorted((str(e.case_id), e.data["department_id"], e.created_at)
+               for e in handoff_events))
+    outside = {d.id for d in await Department.filter(uses_casehub=False)}
+    assert all(h.by_email == (h.department_id in outside) for h in handoffs)
+    assert any(h.by_email for h in handoffs)
+
+
+async def test_demo_templates_serve_every_category_with_known_placeholders(
+        db: Settings) -> None:
+    await load_demo(seed=SEED)
+
+    templates = await ResponseTemplate.all()
+    categories = {category.id for category in await Category.all()}
+    assert {t.category_id for t in templates} == categories | {None}
+    used = {name for t in templates for name in PLACEHOLDER.findall(t.body)}
+    assert used <= set(PLACEHOLDERS)
+    assert {"reference", "member_name", "due_date"} <= used
+
+
 def _status_after(events: list[CaseEvent]) -> Status:
     """Replay the status changes of a timeline, checking each starts right."""
     status = Status.SUBMITTED
@@ -138,7 +246,11 @@ def test_the_same_seed_gives_the_same_council(template: str,
 
 
 async def _fingerprint(settings: Settings, seed: int) -> list[Any]:
-    """Everything a seed decides: people, cases and timelines, without dates."""
+    """Everything a seed decides: people, cases and timelines, without dates.
+
+    The hub works in its opening hours, so how long each step took depends
+    on the day the demo is loaded; the steps themselves do not.
+    """
     await open_database(settings)
     try:
         await load_demo(seed=seed)
@@ -152,7 +264,7 @@ async def _fingerprint(settings: Settings, seed: int) -> list[Any]:
         )
         events = [
             (str(event.id), str(event.case_id), event.kind, event.author_id,
-             event.data, (event.created_at - event.case.created_at).total_seconds())
+             event.data)
             for event in await CaseEvent.all().prefetch_related("case")
             .order_by("case__reference", "created_at")
         ]
@@ -182,14 +294,14 @@ async def test_a_demo_member_phone_receives_exactly_their_history(client) -> Non
     own = await Case.filter(member_id=member.id)
     assert own
     visible = await CaseEvent.filter(case__member_id=member.id).exclude(
-        kind=EventKind.INTERNAL_NOTE
+        kind__in=list(STAFF_ONLY_EVENTS)
     )
     pulled: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for change in changes:
         pulled[change["entity"]].append(change)
     assert {c["id"] for c in pulled["case"]} == {str(case.id) for case in own}
     assert {c["id"] for c in pulled["event"]} == {str(e.id) for e in visible}
-    assert all(c["data"]["kind"] != "internal_note" for c in pulled["event"])
+    assert not {c["data"]["kind"] for c in pulled["event"]} & STAFF_ONLY_EVENTS
     assert len(pulled["ward"]) == summary.wards
     assert len(pulled["department"]) == summary.departments
     assert len(pulled["category"]) == summary.categories
@@ -214,6 +326,7 @@ def test_casehub_demo_loads_once_and_prints_how_to_sign_in(tmp_path: Path) -> No
                            text=True, timeout=120)
     assert first.returncode == 0, first.stderr
     assert "Member app:      http://127.0.0.1:8000/\n" in first.stdout
+    assert "Hub dashboard:   http://127.0.0.1:8000/staff/dashboard\n" in first.stdout
     assert "http://127.0.0.1:8000/openapi.json" in first.stdout
     assert DEMO_PASSWORD in first.stdout
     assert re.search(r"enrollment code [A-Z0-9]{4}-[A-Z0-9]{4}", first.stdout)

@@ -17,8 +17,10 @@ from server import enrollment
 from server.auth import hash_password
 from server.config import Settings
 from server.demo.council import DEMO_PASSWORD
+from server.demo.hub import write_hub_history
 from server.demo.people import make_people, make_reference_data
 from server.demo.stories import write_casework
+from server.hub.models import Contact
 from server.models import Case, Department, Role, User, Ward
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class DemoSummary:
     categories: int
     cases: int
     events: int
+    contacts: int
     password: str
     agent_email: str
     supervisor_email: str
@@ -63,6 +66,7 @@ async def load_demo(seed: int) -> DemoSummary:
     wards, departments, categories = await make_reference_data()
     cast = await make_people(rng, wards, departments, password_hash)
     cases, events = await write_casework(rng, cast, departments, categories)
+    await write_hub_history(rng, cast, categories)
 
     sample = await _busiest_member(cast.members)
     code = await enrollment.issue_code(sample, None, 72)
@@ -72,7 +76,8 @@ async def load_demo(seed: int) -> DemoSummary:
         wards=len(wards), members=len(cast.members),
         staff=await User.exclude(role=Role.MEMBER).count(),
         departments=len(departments), categories=len(categories),
-        cases=cases, events=events, password=DEMO_PASSWORD,
+        cases=cases, events=events, contacts=await Contact.all().count(),
+        password=DEMO_PASSWORD,
         agent_email=cast.agents[0].email,
         supervisor_email=cast.supervisors[0].email,
         officer_email=officer.email, trainer_email=cast.trainers[0].email,
@@ -86,9 +91,11 @@ def sign_in_details(summary: DemoSummary, settings: Settings) -> str:
     base = settings.public_url
     return (
         f"Demo council loaded: {summary.members} members in {summary.wards} "
-        f"wards, {summary.staff} staff, {summary.cases} cases.\n"
+        f"wards, {summary.staff} staff, {summary.cases} cases, "
+        f"{summary.contacts} contacts with the hub.\n"
         f"\n"
         f"Member app:      {base}/\n"
+        f"Hub dashboard:   {base}/staff/dashboard\n"
         f"OpenAPI:         {base}/openapi.json\n"
         f"\n"
         f"Staff sign-in (password for every demo account: {summary.password})\n"

@@ -44,8 +44,11 @@ class Contact(Model):
     class Meta:
         table = "contacts"
         indexes = (
-            Index(fields=("at", "channel")),
+            # The dashboard counts each channel's contacts a day at a time,
+            # and the engagement profile each member's on each channel.
+            Index(fields=("channel", "at")),
             Index(fields=("member_id", "at")),
+            Index(fields=("member_id", "channel", "at")),
         )
 
 
@@ -72,7 +75,8 @@ class Handoff(Model):
 
     class Meta:
         table = "handoffs"
-        indexes = (Index(fields=("at", "department_id")),)
+        # The dashboard counts each department's hand-offs over a range.
+        indexes = (Index(fields=("department_id", "at")),)
 
 
 class ResponseTemplate(Model):

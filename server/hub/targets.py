@@ -45,8 +45,17 @@ def note_response(case: Case, actor: User | None, moment: datetime,
         return
     if case.acknowledged_at is None:
         case.acknowledged_at = moment
+        case.response_seconds, case.response_working_seconds = response_times(
+            case.created_at, moment)
     if written and case.answered_at is None:
         case.answered_at = moment
+
+
+def response_times(arrived: datetime, answered: datetime) -> tuple[int, int]:
+    """Seconds from arrival to the first response: by the clock, and working."""
+    clock = max(0, round((answered - arrived).total_seconds()))
+    working = round(calendar.working_hours_between(arrived, answered) * 3600)
+    return clock, working
 
 
 def missed(case: Case, now: datetime) -> list[str]:
