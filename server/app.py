@@ -8,7 +8,7 @@ from datetime import timedelta
 from quart import Quart, Response
 from quart_schema import Info, QuartSchema
 
-from server import jobs, workdays
+from server import audit, jobs, workdays
 from server.config import Settings, load_settings
 from server.db import close_database, open_database, server_key
 from server.errors import register_error_handlers
@@ -104,6 +104,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         await push_worker.stop(app.config.get("PUSH_WORKER"))
         await mail_worker.stop(app.config.get("MAIL_WORKER"))
         await close_database()
+
+    app.after_request(audit.record_request)
 
     @app.after_request
     async def secure(response: Response) -> Response:

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 MODEL_MODULES = [
     "server.models",
+    "server.audit",
     "sync.models",
     "server.notifications.models",
     "server.hub.models",
