@@ -388,6 +388,10 @@ async def change_status(writer: Writer, case: Case, actor: User, to: Status,
                             event_id, client_time)
     case.status = to
     targets.note_response(case, actor, event.created_at)
+    if to == Status.REOPENED and case.released_at is not None:
+        # The phones let the finished case go; it goes back to them whole.
+        case.released_at = None
+        await republish_events(writer, case)
     await touch(writer, case)
     await alerts.status_changed(writer, case, actor, to, event)
     return event

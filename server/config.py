@@ -61,6 +61,14 @@ SETTINGS_DOC = {
         "How many contacts a working day the hub is staffed for (750); the "
         "dashboard draws each day against it."
     ),
+    "CASEHUB_PHONE_KEEPS_DAYS": (
+        "Days a closed or withdrawn case stays on the member's phones before they "
+        "delete it (90)."
+    ),
+    "CASEHUB_RETENTION_DAYS": (
+        "Days after a case is closed or withdrawn that its personal details, "
+        "photos and files are removed (2190, six years)."
+    ),
     "CASEHUB_PUSH_WORKER": (
         "on or off: whether the server sends push alerts itself (on). Turn it off "
         "when 'casehub push-worker' runs separately."
@@ -102,6 +110,8 @@ class Settings:
     booking_link_days: int = 21
     mail_worker: bool = True
     planned_contacts: int = 750
+    phone_keeps_days: int = 90
+    retention_days: int = 2190
 
     @property
     def photo_dir(self) -> Path:
@@ -157,6 +167,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         booking_link_days=_positive_int(env, "CASEHUB_BOOKING_LINK_DAYS", 21),
         mail_worker=_on_or_off(env, "CASEHUB_MAIL_WORKER", True),
         planned_contacts=_positive_int(env, "CASEHUB_PLANNED_CONTACTS", 750),
+        phone_keeps_days=_positive_int(env, "CASEHUB_PHONE_KEEPS_DAYS", 90),
+        retention_days=_positive_int(env, "CASEHUB_RETENTION_DAYS", 2190),
     )
 
 

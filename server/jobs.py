@@ -16,6 +16,8 @@ from tortoise.exceptions import BaseORMException
 
 from server.config import Settings
 from server.hub.escalation import escalate_missed
+from server.privacy.release import release_finished
+from server.privacy.retention import apply_retention
 from server.rollout import reminders
 
 log = logging.getLogger(__name__)
@@ -53,4 +55,8 @@ def start(settings: Settings) -> Jobs:
                lambda moment: escalate_missed(moment, settings))
     jobs.every(300, "training-reminders",
                lambda moment: reminders.send_due(moment, settings))
+    jobs.every(3600, "release-from-phones",
+               lambda moment: release_finished(moment, settings.phone_keeps_days))
+    jobs.every(3600, "retention",
+               lambda moment: apply_retention(moment, settings))
     return jobs

@@ -239,6 +239,10 @@ class Case(Model):
     acknowledged_at = fields.DatetimeField(null=True)
     answered_at = fields.DatetimeField(null=True)
     escalated_at = fields.DatetimeField(null=True)
+    # When the member's phones were told to let the finished case go, and when
+    # its personal details were removed at the end of the retention period.
+    released_at = fields.DatetimeField(null=True)
+    anonymised_at = fields.DatetimeField(null=True)
     # How long the hub took to acknowledge, set with acknowledged_at: by the
     # clock, and in working time (the dashboard's medians read these).
     response_seconds = fields.IntField(null=True)

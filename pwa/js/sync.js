@@ -162,9 +162,29 @@ async function pullAll(db, token) {
   }
 }
 
+/**
+ * A case finished long enough ago leaves the phone: its details, timeline and
+ * the photos taken for it, once they are safely on the server.
+ */
+async function release(tx, caseId) {
+  const cases = tx.objectStore("cases");
+  const found = await cases.get(caseId);
+  await cases.delete(caseId);
+  const events = tx.objectStore("events");
+  for (const key of await events.index("case_id").getAllKeys(caseId)) {
+    await events.delete(key);
+  }
+  const photos = tx.objectStore("photos");
+  for (const sha of found?.photos || []) {
+    const photo = await photos.get(sha);
+    if (photo?.uploaded) await photos.delete(sha);
+  }
+}
+
 /** A page, its cursor and the outbox trim land together or not at all. */
 async function applyPage(db, page) {
-  const tx = db.transaction([...PULLED_STORES, "outbox", "meta"], "readwrite");
+  const tx = db.transaction([...PULLED_STORES, "outbox", "meta", "photos"],
+    "readwrite");
   const meta = tx.objectStore("meta");
   const outbox = tx.objectStore("outbox");
   if (page.reset) {
@@ -175,6 +195,7 @@ async function applyPage(db, page) {
   for (const change of page.changes) {
     if (change.entity === "case") await tx.objectStore("cases").put(change.data);
     else if (change.entity === "event") await tx.objectStore("events").put(change.data);
+    else if (change.entity === "release") await release(tx, change.data.case_id);
     else if (change.entity === "rejection") {
       const entry = (await outbox.get(change.data.seq)) || { id: change.id, ...change.data,
         args: {} };
