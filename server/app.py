@@ -16,10 +16,14 @@ from server.mail import outbox as mail_outbox
 from server.notifications import worker as push_worker
 from server.openapi import SECURITY_SCHEMES, RequiredBodyProvider
 from server.routes import (
+    call_pages,
+    case_pages,
     devices,
+    hub_pages,
     pages,
     photos,
     push,
+    settings_pages,
     staff,
     staff_pages,
     sync_api,
@@ -66,7 +70,8 @@ def create_app(settings: Settings | None = None) -> Quart:
         scalar_ui_path=None,
     )
     register_error_handlers(app)
-    for module in (sync_api, devices, photos, push, staff, staff_pages, pages):
+    for module in (sync_api, devices, photos, push, staff, staff_pages, hub_pages,
+                   case_pages, call_pages, settings_pages, pages):
         app.register_blueprint(module.blueprint)
 
     @app.before_serving

@@ -1,0 +1,153 @@
+"""Drawing a staff page: the layout's navigation, messages, and shared filters.
+
+Staff pages answer in HTML even when refused: a visitor who is not signed in
+is sent to sign in and brought back, and any other refusal is a page saying
+what happened and what to do next.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from quart import (
+    Blueprint,
+    Response,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from quart.blueprints import BlueprintSetupState
+from werkzeug.wrappers.response import Response as Redirect
+
+from server.auth import current_staff
+from server.csrf import csrf_token
+from server.errors import ApiError
+from server.models import Role, User
+from server.routes.forms import FormProblem
+from server.routes.nav import links_for
+from server.workdays import calendar
+
+ROLE_NAMES = {
+    Role.HUB_AGENT: "Hub agent",
+    Role.HUB_SUPERVISOR: "Hub supervisor",
+    Role.DEPARTMENT_OFFICER: "Department officer",
+    Role.TRAINER: "Trainer",
+    Role.ADMIN: "Administrator",
+}
+
+
+async def page(template_name: str, user: User | None, status: int = 200,
+               problem: FormProblem | None = None,
+               **context: Any) -> tuple[str, int]:
+    """A staff page in the layout, with the user's navigation and messages."""
+    body = await render_template(
+        template_name,
+        user=user,
+        role=ROLE_NAMES.get(user.role) if user else None,
+        nav=links_for(user) if user else [],
+        here=request.path,
+        csrf=csrf_token(),
+        notices=get_flashed_messages(),
+        problem=problem,
+        now=datetime.now(UTC),
+        **context,
+    )
+    return body, status
+
+
+async def render_partial(template: str, user: User, **context: Any) -> str:
+    """A part of a page, drawn alone for the page's script to swap in."""
+    return await render_template(template, user=user, csrf=csrf_token(),
+                                 problem=None, now=datetime.now(UTC), **context)
+
+
+def serve_pages(blueprint: Blueprint) -> None:
+    """Make a blueprint's refusals pages, and give its templates the filters."""
+    blueprint.register_error_handler(ApiError, _refused)
+    blueprint.record_once(_add_filters)
+
+
+def _add_filters(state: BlueprintSetupState) -> None:
+    state.app.jinja_env.filters.update(
+        when=when, day=day, age=age, words=words, size=size)
+
+
+async def _refused(error: ApiError) -> Response | Redirect | tuple[str, int]:
+    if error.status == 401:
+        return redirect(url_for("staff_pages.sign_in_form",
+                                next=request.full_path.rstrip("?")))
+    try:
+        user = await current_staff()
+    except ApiError:
+        user = None
+    return await page("refused.html", user, error.status, error=error)
+
+
+def safe_next(target: str | None) -> str | None:
+    """A staff page to return to, or None for anything that would leave them."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/staff/"):
+        return None
+    if "//" in parts.path or "\\" in target:
+        return None
+    return target
+
+
+# Filters, in the council's time zone and in words.
+
+def when(moment: datetime | None) -> str:
+    """'Tue 8 Dec, 14:05', with the year when it is not this year."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(calendar.zone)
+    this_year = datetime.now(UTC).astimezone(calendar.zone).year
+    shown = f"{local:%a} {local.day} {local:%b}"
+    if local.year != this_year:
+        shown += f" {local.year}"
+    return f"{shown}, {local:%H:%M}"
+
+
+def day(moment: datetime | None) -> str:
+    """'8 December 2026'."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(calendar.zone)
+    return f"{local.day} {local:%B %Y}"
+
+
+def age(moment: datetime | None, since: datetime | None = None) -> str:
+    """How long ago: '25 min', '3 h 10 min', '4 days'."""
+    if moment is None:
+        return ""
+    minutes = int(((since or datetime.now(UTC)) - moment).total_seconds() // 60)
+    return span(minutes)
+
+
+def span(minutes: int) -> str:
+    minutes = max(minutes, 0)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        hours, rest = divmod(minutes, 60)
+        return f"{hours} h {rest} min" if rest and hours < 10 else f"{hours} h"
+    return f"{minutes // (24 * 60)} days"
+
+
+def words(value: object) -> str:
+    """An enum value as words: 'with_department' becomes 'with department'."""
+    raw = getattr(value, "value", value)
+    return str(raw or "").replace("_", " ")
+
+
+def size(count: int) -> str:
+    if count < 1024:
+        return f"{count} bytes"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.0f} KB"
+    return f"{count / 1024 / 1024:.1f} MB"
