@@ -91,14 +91,14 @@ async def _log(read: Reader, user: User) -> str:
     notes = read.optional_text("notes", "the notes", limit=5000)
     about = read.values.get("about", "")
     if about not in ABOUT:
-        raise read.problem("about", "Choose what to do with the call.")
+        raise read.error("about", "Choose what to do with the call.")
 
     if about == "case":
         reference = read.text("reference", "the case's reference", limit=16,
                               required=True)
         case = await Case.get_or_none(reference=reference.upper())
         if case is None:
-            raise read.problem("reference", f"There is no case {reference}; check "
+            raise read.error("reference", f"There is no case {reference}; check "
                                "the reference, such as CH-000123.")
         async with write_transaction() as writer:
             locked = await Case.select_for_update().get(id=case.id)
@@ -120,7 +120,7 @@ async def _member(read: Reader) -> User:
     member_id = read.required_id("member_id", "the member who called")
     member = await User.get_or_none(id=member_id, role=Role.MEMBER, active=True)
     if member is None:
-        raise read.problem("member_id", "Choose the member who called from the "
+        raise read.error("member_id", "Choose the member who called from the "
                            "list; search for them by name, ward or party.")
     return member
 
@@ -129,7 +129,7 @@ async def _new_case(read: Reader) -> NewCase:
     category_id = read.required_id("category_id", "the case's category")
     category = await Category.get_or_none(id=category_id, active=True)
     if category is None:
-        raise read.problem("category_id", "Choose a category from the list.")
+        raise read.error("category_id", "Choose a category from the list.")
     description = read.text("description", "a description of the issue",
                             limit=5000, required=True)
     return NewCase(

@@ -63,7 +63,13 @@ async def _draw(user: User, case: Case, problem: FormProblem | None,
                       problem=problem, **context)
 
 
-async def _handle(reference: str, form: str, work: Work) -> Redirect | tuple[str, int]:
+async def _handle(reference: str, form: str, work: Work,
+                  fields: dict[str, str] | None = None,
+                  ) -> Redirect | tuple[str, int]:
+    """Run a form's work, then show the case with a message or the problem.
+
+    `fields` renames the fields the rules blame to the form's own.
+    """
     await check_csrf()
     user = await current_staff()
     case = await visible_case(user, reference)
@@ -75,7 +81,8 @@ async def _handle(reference: str, form: str, work: Work) -> Redirect | tuple[str
         problem.form = form
         return await _again(user, case, problem, values)
     except Rejected as rejected:
-        return await _again(user, case, from_rejection(rejected, form), values)
+        return await _again(user, case, from_rejection(rejected, form, fields),
+                            values)
     await flash(notice)
     return redirect(url_for("case_pages.case_page", reference=case.reference))
 
@@ -89,7 +96,7 @@ async def _again(user: User, case: Case, problem: FormProblem,
 
 def _hub_only(read: Reader, user: User) -> None:
     if not user.is_hub:
-        raise read.problem("", "Only hub staff may do that.", 403)
+        raise read.error("", "Only hub staff may do that.", 403)
 
 
 @blueprint.post(f"{CASE}/take")
@@ -100,7 +107,7 @@ async def take(reference: str) -> Redirect | tuple[str, int]:
             writer, locked, user, user, take=True))
         return f"You have taken case {case.reference}."
 
-    return await _handle(reference, "take", work)
+    return await _handle(reference, "take", work, {"assignee_id": ""})
 
 
 @blueprint.post(f"{CASE}/assign")
@@ -112,7 +119,7 @@ async def assign(reference: str) -> Redirect | tuple[str, int]:
         if assignee_id is not None:
             assignee = await User.get_or_none(id=assignee_id)
             if assignee is None:
-                raise read.problem("assignee_id", "Choose who should have it from "
+                raise read.error("assignee_id", "Choose who should have it from "
                                    "the list.")
         changed = await on_case(case, lambda writer, locked: actions.assign(
             writer, locked, user, assignee))
@@ -152,7 +159,7 @@ async def hand_off(reference: str) -> Redirect | tuple[str, int]:
         note = read.optional_text("note", "the note", limit=TEXT_LENGTH)
         department = await Department.get_or_none(id=department_id)
         if department is None:
-            raise read.problem("department_id", "Choose a department from the "
+            raise read.error("department_id", "Choose a department from the "
                                "list.")
         await on_case(case, lambda writer, locked: casework.hand_off(
             writer, locked, user, department, note))
@@ -208,11 +215,11 @@ async def link_duplicate(reference: str) -> Redirect | tuple[str, int]:
                           limit=16)
         chosen = typed or read.values.get("suggested", "").strip()
         if not chosen:
-            raise read.problem("original", "Choose a case it duplicates, or enter "
+            raise read.error("original", "Choose a case it duplicates, or enter "
                                "the reference of the original, such as CH-000123.")
         original = await Case.get_or_none(reference=chosen.upper())
         if original is None:
-            raise read.problem("original", f"There is no case {chosen}; check the "
+            raise read.error("original", f"There is no case {chosen}; check the "
                                "reference, such as CH-000123.")
         await on_case(case, lambda writer, locked: actions.link_duplicate(
             writer, locked, user, original))
@@ -235,7 +242,7 @@ async def log_call(reference: str) -> Redirect | tuple[str, int]:
         if member_id is not None:
             member = await User.get_or_none(id=member_id, role=Role.MEMBER)
             if member is None:
-                raise read.problem("member_id", "Choose the member who called from "
+                raise read.error("member_id", "Choose the member who called from "
                                    "the list.")
         await on_case(case, lambda writer, locked: actions.log_call(
             writer, user, member, summary, notes, locked))

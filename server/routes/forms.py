@@ -59,16 +59,16 @@ class Reader:
         self.values = values
         self.form = form
 
-    def problem(self, name: str, message: str, status: int = 422) -> FormProblem:
+    def error(self, name: str, message: str, status: int = 422) -> FormProblem:
         return FormProblem(name, message, status, self.form)
 
     def text(self, name: str, label: str, *, limit: int,
              required: bool = False) -> str:
         value = self.values.get(name, "").strip()
         if required and not value:
-            raise self.problem(name, f"Enter {label}.")
+            raise self.error(name, f"Enter {label}.")
         if len(value) > limit:
-            raise self.problem(name, f"{label.capitalize()} has {len(value)} "
+            raise self.error(name, f"{label.capitalize()} has {len(value)} "
                                f"characters; shorten it to {limit} or fewer.")
         return value
 
@@ -78,7 +78,7 @@ class Reader:
     def number(self, name: str, label: str, *, low: int, high: int) -> int:
         raw = self.values.get(name, "").strip()
         if not raw.isdecimal() or not low <= int(raw) <= high:
-            raise self.problem(name, f"Enter {label} as a whole number from "
+            raise self.error(name, f"Enter {label} as a whole number from "
                                f"{low} to {high}.")
         return int(raw)
 
@@ -87,19 +87,19 @@ class Reader:
         if not raw:
             return None
         if not raw.isdecimal() or len(raw) > 9:
-            raise self.problem(name, f"Choose {label} from the list.")
+            raise self.error(name, f"Choose {label} from the list.")
         return int(raw)
 
     def required_id(self, name: str, label: str) -> int:
         found = self.optional_id(name, label)
         if found is None:
-            raise self.problem(name, f"Choose {label}.")
+            raise self.error(name, f"Choose {label}.")
         return found
 
     def choice(self, name: str, label: str, kind: type[E]) -> E:
         found = self.optional_choice(name, label, kind)
         if found is None:
-            raise self.problem(name, f"Choose {label}.")
+            raise self.error(name, f"Choose {label}.")
         return found
 
     def optional_choice(self, name: str, label: str, kind: type[E]) -> E | None:
@@ -109,7 +109,7 @@ class Reader:
         try:
             return kind(raw)
         except ValueError:
-            raise self.problem(name, f"Choose {label} from the list.") from None
+            raise self.error(name, f"Choose {label} from the list.") from None
 
     def flag(self, name: str) -> bool:
         return self.values.get(name) in {"1", "on", "yes"}

@@ -145,7 +145,7 @@ async def _change_targets(read: Reader,
                                                               hours, days)
             except Rejected as rejected:
                 box = "ack" if rejected.field == "acknowledge_hours" else "days"
-                raise read.problem(f"{box}-{category.id}",
+                raise read.error(f"{box}-{category.id}",
                                    f"{category.name}: {rejected.detail}") from None
             if moved:
                 changed.append(category.name)
