@@ -130,13 +130,16 @@ def age(moment: datetime | None, since: datetime | None = None) -> str:
 
 
 def span(minutes: int) -> str:
+    """A length of time in the largest units that read well; never split."""
     minutes = max(minutes, 0)
     if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
+        shown = f"{minutes} min"
+    elif minutes < 48 * 60:
         hours, rest = divmod(minutes, 60)
-        return f"{hours} h {rest} min" if rest and hours < 10 else f"{hours} h"
-    return f"{minutes // (24 * 60)} days"
+        shown = f"{hours} h {rest} min" if rest and hours < 10 else f"{hours} h"
+    else:
+        shown = f"{minutes // (24 * 60)} days"
+    return shown.replace(" ", "\u00a0")
 
 
 def words(value: object) -> str:

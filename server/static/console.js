@@ -94,9 +94,9 @@
       if (typed && !window.confirm("Replace what you have written with this template?")) {
         return;
       }
+      // The focus stays on the list, so the arrow keys can go on choosing.
       box.value = text;
       placed = text;
-      if (text) box.focus();
     });
   }
 
