@@ -12,6 +12,7 @@ from server import casework
 from server.hub import actions, live
 from server.mail.models import MailDirection, MailMessage, MailState
 from server.models import Case, Channel, Priority, Status
+from server.routes.rendering import span
 from tests.factories import make_council
 from tests.staff_forms import (
     ESCAPED,
@@ -317,3 +318,9 @@ async def test_a_closed_case_leaves_the_queue(client):
     assert case.reference not in text
     assert "0 cases need the hub" in text
     assert field_error(text, "filters-channel") is None
+
+
+def test_lengths_of_time_read_in_words_and_never_break_across_lines():
+    assert [span(minutes) for minutes in (0, 59, 125, 11 * 60 + 5, 3 * 24 * 60)] == [
+        "0\u00a0min", "59\u00a0min", "2\u00a0h\u00a05\u00a0min", "11\u00a0h",
+        "3\u00a0days"]

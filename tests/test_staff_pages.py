@@ -1,8 +1,12 @@
 """The staff pages' way in: sign-in, each role's start page and navigation."""
 
+import hashlib
+import re
+
 import pytest
 
 from server.routes.nav import NAV, START_PAGES
+from server.routes.rendering import STATIC
 from tests.factories import PASSWORD, make_council
 from tests.staff_forms import (
     CSRF,
@@ -155,3 +159,16 @@ async def test_the_signed_in_name_is_escaped(client):
 
     assert SCRIPT not in text
     assert ESCAPED in text
+
+
+async def test_the_layout_names_its_files_by_their_content(client):
+    _, text = await page(client, "/staff/sign-in")
+
+    for name in ("staff.css", "console.js"):
+        found = re.search(rf'"(/static/{re.escape(name)}\?v=([0-9a-f]{{12}}))"', text)
+        assert found, name
+        data = (STATIC / name).read_bytes()
+        assert found.group(2) == hashlib.sha256(data).hexdigest()[:12]
+        response = await client.get(found.group(1))
+        assert response.status_code == 200
+        assert await response.get_data() == data

@@ -15,7 +15,6 @@ from urllib.parse import parse_qsl, urlencode
 
 from quart import (
     Blueprint,
-    Quart,
     Response,
     current_app,
     flash,
@@ -99,7 +98,7 @@ async def queue_events() -> Response:
     if seen is None:
         seen = await live.feed_version()
 
-    response = Response(_events(current_app, watch, seen),
+    response = Response(_events(watch, seen),
                         mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"
@@ -107,8 +106,7 @@ async def queue_events() -> Response:
     return response
 
 
-async def _events(app: Quart, watch: live.FeedWatch,
-                  seen: int) -> AsyncIterator[bytes]:
+async def _events(watch: live.FeedWatch, seen: int) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     ends = loop.time() + STREAM_SECONDS
     yield f"retry: {RETRY_MILLISECONDS}\n\n".encode()

@@ -7,7 +7,10 @@ what happened and what to do next.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,6 +34,7 @@ from server.routes.forms import FormProblem
 from server.routes.nav import links_for
 from server.workdays import calendar
 
+STATIC = Path(__file__).resolve().parents[1] / "static"
 ROLE_NAMES = {
     Role.HUB_AGENT: "Hub agent",
     Role.HUB_SUPERVISOR: "Hub supervisor",
@@ -74,6 +78,22 @@ def serve_pages(blueprint: Blueprint) -> None:
 def _add_filters(state: BlueprintSetupState) -> None:
     state.app.jinja_env.filters.update(
         when=when, day=day, age=age, words=words, size=size)
+    state.app.jinja_env.globals["asset"] = asset
+
+
+def asset(name: str) -> str:
+    """A static file's address, changed whenever the file is.
+
+    Browsers keep static files for hours; a new version must not be drawn
+    with the styles or script of the old one.
+    """
+    return url_for("static", filename=name, v=_fingerprint(name))
+
+
+@lru_cache(maxsize=16)
+def _fingerprint(name: str) -> str:
+    data = (STATIC / name).read_bytes()
+    return hashlib.sha256(data).hexdigest()[:12]
 
 
 async def _refused(error: ApiError) -> Response | Redirect | tuple[str, int]:

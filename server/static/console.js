@@ -34,11 +34,17 @@
     let waiting = null;
     let fetching = false;
     let again = false;
+    let stale = false;
 
     events.addEventListener("changed", () => {
-      // A burst of changes redraws once.
+      // A burst of changes redraws once; a queue in a tab out of sight
+      // redraws when it is looked at again.
       clearTimeout(waiting);
+      if (document.hidden) { stale = true; return; }
       waiting = setTimeout(redraw, 250);
+    });
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden && stale) { stale = false; redraw(); }
     });
     events.addEventListener("open", () => { status.textContent = ""; });
     events.addEventListener("error", () => {
