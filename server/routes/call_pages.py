@@ -41,9 +41,6 @@ serve_pages(blueprint)
 
 FORM = "call"
 ABOUT = ("case", "new", "none")
-# The rules' names for the new case's fields, as the form names them.
-FIELDS = {"category_id": "category_id", "member_id": "member_id",
-          "photos": "description"}
 
 
 @blueprint.get("/staff/calls/new")
@@ -77,7 +74,7 @@ async def log_call() -> Redirect | tuple[str, int]:
 
 def _problem(rejected: Rejected, category_id: str) -> FormProblem:
     """The rules' refusal on the call form; an answer names its question's box."""
-    problem = from_rejection(rejected, FORM, FIELDS)
+    problem = from_rejection(rejected, FORM)
     if problem.field.startswith("answers."):
         question = problem.field.removeprefix("answers.")
         problem.field = f"answer-{category_id}-{question}"
@@ -99,7 +96,7 @@ async def _log(read: Reader, user: User) -> str:
         case = await Case.get_or_none(reference=reference.upper())
         if case is None:
             raise read.error("reference", f"There is no case {reference}; check "
-                               "the reference, such as CH-000123.")
+                             "the reference, such as CH-000123.")
         async with write_transaction() as writer:
             locked = await Case.select_for_update().get(id=case.id)
             await actions.log_call(writer, user, member, summary, notes, locked)
@@ -121,7 +118,7 @@ async def _member(read: Reader) -> User:
     member = await User.get_or_none(id=member_id, role=Role.MEMBER, active=True)
     if member is None:
         raise read.error("member_id", "Choose the member who called from the "
-                           "list; search for them by name, ward or party.")
+                         "list; search for them by name, ward or party.")
     return member
 
 

@@ -120,7 +120,7 @@ async def assign(reference: str) -> Redirect | tuple[str, int]:
             assignee = await User.get_or_none(id=assignee_id)
             if assignee is None:
                 raise read.error("assignee_id", "Choose who should have it from "
-                                   "the list.")
+                                 "the list.")
         changed = await on_case(case, lambda writer, locked: actions.assign(
             writer, locked, user, assignee))
         name = assignee.name if assignee else "nobody"
@@ -160,7 +160,7 @@ async def hand_off(reference: str) -> Redirect | tuple[str, int]:
         department = await Department.get_or_none(id=department_id)
         if department is None:
             raise read.error("department_id", "Choose a department from the "
-                               "list.")
+                             "list.")
         await on_case(case, lambda writer, locked: casework.hand_off(
             writer, locked, user, department, note))
         how = " by email" if not department.uses_casehub else ""
@@ -216,11 +216,11 @@ async def link_duplicate(reference: str) -> Redirect | tuple[str, int]:
         chosen = typed or read.values.get("suggested", "").strip()
         if not chosen:
             raise read.error("original", "Choose a case it duplicates, or enter "
-                               "the reference of the original, such as CH-000123.")
+                             "the reference of the original, such as CH-000123.")
         original = await Case.get_or_none(reference=chosen.upper())
         if original is None:
             raise read.error("original", f"There is no case {chosen}; check the "
-                               "reference, such as CH-000123.")
+                             "reference, such as CH-000123.")
         await on_case(case, lambda writer, locked: actions.link_duplicate(
             writer, locked, user, original))
         return (f"Case {case.reference} is marked as a duplicate of "
@@ -243,7 +243,7 @@ async def log_call(reference: str) -> Redirect | tuple[str, int]:
             member = await User.get_or_none(id=member_id, role=Role.MEMBER)
             if member is None:
                 raise read.error("member_id", "Choose the member who called from "
-                                   "the list.")
+                                 "the list.")
         await on_case(case, lambda writer, locked: actions.log_call(
             writer, user, member, summary, notes, locked))
         return f"The call is logged on case {case.reference}."

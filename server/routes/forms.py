@@ -69,7 +69,7 @@ class Reader:
             raise self.error(name, f"Enter {label}.")
         if len(value) > limit:
             raise self.error(name, f"{label.capitalize()} has {len(value)} "
-                               f"characters; shorten it to {limit} or fewer.")
+                             f"characters; shorten it to {limit} or fewer.")
         return value
 
     def optional_text(self, name: str, label: str, *, limit: int) -> str | None:
@@ -79,7 +79,7 @@ class Reader:
         raw = self.values.get(name, "").strip()
         if not raw.isdecimal() or not low <= int(raw) <= high:
             raise self.error(name, f"Enter {label} as a whole number from "
-                               f"{low} to {high}.")
+                             f"{low} to {high}.")
         return int(raw)
 
     def optional_id(self, name: str, label: str) -> int | None:

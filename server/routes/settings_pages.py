@@ -146,7 +146,7 @@ async def _change_targets(read: Reader,
             except Rejected as rejected:
                 box = "ack" if rejected.field == "acknowledge_hours" else "days"
                 raise read.error(f"{box}-{category.id}",
-                                   f"{category.name}: {rejected.detail}") from None
+                                 f"{category.name}: {rejected.detail}") from None
             if moved:
                 changed.append(category.name)
     return changed
