@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -18,7 +17,6 @@ from server.auth import (
     record_failure,
     start_session,
 )
-from server.casework import Constituent, Location, NewCase
 from server.errors import ApiError
 from server.hub import actions, calls, live
 from server.hub import queue as hub_queue
@@ -43,17 +41,19 @@ from server.routes.staff_schemas import (
     HandOff,
     Nearby,
     NearbyList,
-    PhonedCase,
-    QueueCase,
     QueueOut,
     QueueQuery,
     SignIn,
     StaffOut,
     StatusChange,
-    TargetOut,
     TemplateList,
     TemplateOut,
     TextEntry,
+    call_of,
+    new_case_of,
+    queued_of,
+    staff_of,
+    summary_of,
 )
 from sync.errors import Rejected
 from sync.feed import Writer, write_transaction
@@ -92,7 +92,7 @@ async def sign_in(data: SignIn) -> StaffOut:
                        "That email address and password do not match a staff "
                        "account.", field="password")
     start_session(user)
-    return _staff_out(user)
+    return staff_of(user)
 
 
 @blueprint.delete("/api/staff/session")
@@ -108,7 +108,7 @@ async def sign_out() -> tuple[str, int]:
 @validate_response(StaffOut, 200)
 async def staff_me() -> StaffOut:
     """The signed-in member of staff."""
-    return _staff_out(await current_staff())
+    return staff_of(await current_staff())
 
 
 @blueprint.get("/api/staff/cases")
@@ -125,7 +125,7 @@ async def list_cases(query_args: CaseQuery) -> CaseList:
     if query_args.status is not None:
         cases = cases.filter(status=query_args.status)
     found = await cases.order_by("-updated_at").limit(query_args.limit)
-    return CaseList(cases=[_summary(case) for case in found])
+    return CaseList(cases=[summary_of(case) for case in found])
 
 
 @blueprint.get("/api/staff/queue")
@@ -142,7 +142,7 @@ async def queue(query_args: QueueQuery) -> QueueOut:
     version = await live.feed_version()
     found = await hub_queue.hub_queue(user, wanted, datetime.now(UTC),
                                       query_args.limit)
-    return QueueOut(cases=[_queued(entry) for entry in found.entries],
+    return QueueOut(cases=[queued_of(entry) for entry in found.entries],
                     total=found.total, overdue=found.overdue,
                     unmatched_mail=await hub_queue.unmatched_mail(),
                     version=version)
@@ -157,7 +157,7 @@ async def show_case(reference: str) -> CaseDetail:
     case = await visible_case(user, reference)
     events = await CaseEvent.filter(case_id=case.id).order_by("version", "created_at")
     return CaseDetail(
-        **_summary(case).model_dump(),
+        **summary_of(case).model_dump(),
         answers=case.answers,
         events=[EventOut(id=str(e.id), kind=e.kind.value, author_id=e.author_id,
                          data=e.data, created_at=e.created_at) for e in events],
@@ -271,15 +271,15 @@ async def log_call(data: CallIn) -> tuple[CallOut, int]:
             contact, case = await _call(writer, user, member, data, case)
     except Rejected as rejected:
         raise _problem(rejected) from None
-    return _call_out(contact, case.reference if case else None), 201
+    return call_of(contact, case.reference if case else None), 201
 
 
 async def _call(writer: Writer, user: User, member: User, data: CallIn,
                 case: Case | None) -> tuple[Contact, Case | None]:
     if data.new_case is not None:
         raised = await calls.raise_from_call(writer, user, member,
-                                             _phoned(data.new_case), data.summary,
-                                             data.notes)
+                                             new_case_of(data.new_case),
+                                             data.summary, data.notes)
         contact = await Contact.filter(case_id=raised.id).using_db(
             writer.connection).get()
         return contact, raised
@@ -290,17 +290,6 @@ async def _call(writer: Writer, user: User, member: User, data: CallIn,
     return contact, case
 
 
-def _phoned(new: PhonedCase) -> NewCase:
-    return NewCase(
-        id=uuid.uuid4(), kind=new.kind, category_id=new.category_id,
-        description=new.description, answers=new.answers,
-        constituent=Constituent(name=new.constituent.name,
-                                address=new.constituent.address,
-                                phone=new.constituent.phone,
-                                email=new.constituent.email),
-        location=Location(address=new.address), priority=new.priority)
-
-
 @blueprint.get("/api/staff/calls")
 @tag(["staff"])
 @validate_response(CallList, 200)
@@ -309,7 +298,7 @@ async def todays_calls() -> CallList:
     await current_staff(*HUB)
     found = await calls.calls_on(datetime.now(UTC))
     return CallList(calls=[
-        _call_out(contact, contact.case.reference if contact.case else None)
+        call_of(contact, contact.case.reference if contact.case else None)
         for contact in found])
 
 
@@ -368,7 +357,7 @@ async def _act(reference: str, action: Action) -> CaseSummary:
         await on_case(found, lambda writer, case: action(writer, case, user))
     except Rejected as rejected:
         raise _problem(rejected) from None
-    return _summary(await Case.get(id=found.id))
+    return summary_of(await Case.get(id=found.id))
 
 
 def _problem(rejected: Rejected) -> ApiError:
@@ -379,40 +368,3 @@ def _problem(rejected: Rejected) -> ApiError:
 def _metres(case: Case, other: Case) -> float | None:
     metres = actions.metres_between(case, other)
     return None if metres == float("inf") else round(metres, 1)
-
-
-def _summary(case: Case) -> CaseSummary:
-    return CaseSummary(
-        id=str(case.id), reference=case.reference, status=case.status.value,
-        priority=case.priority.value, kind=case.kind.value,
-        channel=str(case.channel), category_id=case.category_id,
-        department_id=case.department_id, member_id=case.member_id,
-        assigned_to_id=case.assigned_to_id, description=case.description,
-        created_at=case.created_at, updated_at=case.updated_at,
-    )
-
-
-def _queued(entry: hub_queue.Entry) -> QueueCase:
-    case = entry.case
-    target = entry.target
-    member = case.member
-    return QueueCase(
-        **_summary(case).model_dump(),
-        category=case.category.name if case.category else None,
-        member=member.name if member else None,
-        ward=member.ward.name if member and member.ward else None,
-        assigned_to=case.assigned_to.name if case.assigned_to else None,
-        target=TargetOut(what=target.what, by=target.by, overdue=target.overdue)
-        if target else None,
-    )
-
-
-def _call_out(contact: Contact, reference: str | None) -> CallOut:
-    return CallOut(id=contact.id, at=contact.at, member_id=contact.member_id,
-                   agent_id=contact.agent_id, summary=contact.summary,
-                   notes=contact.notes, case_reference=reference)
-
-
-def _staff_out(user: User) -> StaffOut:
-    return StaffOut(id=user.id, name=user.name, email=user.email,
-                    role=user.role.value, department_id=user.department_id)

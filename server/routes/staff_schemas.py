@@ -1,4 +1,5 @@
-"""The shapes of the staff API's requests and answers.
+"""The shapes of the staff API's requests and answers, and how the models
+become them.
 
 Length limits match the database's columns, so a long value is a 422 that
 names the field rather than a failure deeper down.
@@ -6,13 +7,17 @@ names the field rather than a failure deeper down.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from server.casework import Constituent, Location, NewCase
+from server.hub import queue as hub_queue
+from server.hub.models import Contact
 from server.hub.queue import Who
-from server.models import CaseKind, Channel, Priority, Status
+from server.models import Case, CaseKind, Channel, Priority, Status, User
 
 TEXT = 5000
 
@@ -197,3 +202,53 @@ class CallOut(BaseModel):
 
 class CallList(BaseModel):
     calls: list[CallOut]
+
+
+# From the models to the answers.
+
+def new_case_of(new: PhonedCase) -> NewCase:
+    return NewCase(
+        id=uuid.uuid4(), kind=new.kind, category_id=new.category_id,
+        description=new.description, answers=new.answers,
+        constituent=Constituent(name=new.constituent.name,
+                                address=new.constituent.address,
+                                phone=new.constituent.phone,
+                                email=new.constituent.email),
+        location=Location(address=new.address), priority=new.priority)
+
+
+def summary_of(case: Case) -> CaseSummary:
+    return CaseSummary(
+        id=str(case.id), reference=case.reference, status=case.status.value,
+        priority=case.priority.value, kind=case.kind.value,
+        channel=str(case.channel), category_id=case.category_id,
+        department_id=case.department_id, member_id=case.member_id,
+        assigned_to_id=case.assigned_to_id, description=case.description,
+        created_at=case.created_at, updated_at=case.updated_at,
+    )
+
+
+def queued_of(entry: hub_queue.Entry) -> QueueCase:
+    case = entry.case
+    target = entry.target
+    member = case.member
+    return QueueCase(
+        **summary_of(case).model_dump(),
+        category=case.category.name if case.category else None,
+        member=member.name if member else None,
+        ward=member.ward.name if member and member.ward else None,
+        assigned_to=case.assigned_to.name if case.assigned_to else None,
+        target=TargetOut(what=target.what, by=target.by, overdue=target.overdue)
+        if target else None,
+    )
+
+
+def call_of(contact: Contact, reference: str | None) -> CallOut:
+    return CallOut(id=contact.id, at=contact.at, member_id=contact.member_id,
+                   agent_id=contact.agent_id, summary=contact.summary,
+                   notes=contact.notes, case_reference=reference)
+
+
+def staff_of(user: User) -> StaffOut:
+    return StaffOut(id=user.id, name=user.name, email=user.email,
+                    role=user.role.value, department_id=user.department_id)
