@@ -4,8 +4,10 @@ import hashlib
 import re
 
 import pytest
+from quart import render_template
 
-from server.routes.nav import NAV, START_PAGES
+from server.models import Role, User
+from server.routes.nav import NAV, START_PAGES, links_for
 from server.routes.rendering import STATIC
 from tests.factories import PASSWORD, make_council
 from tests.staff_forms import (
@@ -172,3 +174,14 @@ async def test_the_layout_names_its_files_by_their_content(client):
         response = await client.get(found.group(1))
         assert response.status_code == 200
         assert await response.get_data() == data
+
+
+async def test_the_layout_draws_for_a_page_that_passes_only_its_user(app):
+    user = User(name="Agent", role=Role.HUB_AGENT)
+
+    async with app.test_request_context("/staff/dashboard"):
+        text = await render_template("base.html", user=user,
+                                     nav=links_for(user), csrf="token")
+
+    assert '<a href="/staff/dashboard" aria-current="page">Dashboard</a>' in text
+    assert "<span>Agent</span>" in text
