@@ -18,13 +18,17 @@ from server.mail import worker as mail_worker
 from server.notifications import worker as push_worker
 from server.openapi import SECURITY_SCHEMES, RequiredBodyProvider
 from server.routes import (
+    call_pages,
+    case_pages,
     dashboard_pages,
     devices,
+    hub_pages,
     mail_pages,
     open311,
     pages,
     photos,
     push,
+    settings_pages,
     staff,
     staff_pages,
     sync_api,
@@ -76,10 +80,10 @@ def create_app(settings: Settings | None = None) -> Quart:
         scalar_ui_path=None,
     )
     register_error_handlers(app)
-    for module in (sync_api, devices, photos, push, staff, staff_pages,
-                   mail_pages, dashboard_pages, training_api, training_pages,
-                   training_support, training_reports, training_links, open311,
-                   pages):
+    for module in (sync_api, devices, photos, push, staff, staff_pages, hub_pages,
+                   case_pages, call_pages, settings_pages, mail_pages,
+                   dashboard_pages, training_api, training_pages, training_support,
+                   training_reports, training_links, open311, pages):
         app.register_blueprint(module.blueprint)
 
     @app.before_serving

@@ -43,6 +43,7 @@ BAD_SETTINGS = [
     ("CASEHUB_HUB_HOURS", "8-6"),
     ("CASEHUB_HUB_HOURS", "18:00-08:00"),
     ("CASEHUB_HUB_HOURS", "08:00-24:00"),
+    # Full-width digits, which a Unicode-aware pattern would take for 08.
     ("CASEHUB_HUB_HOURS", "\uff10\uff18:00-18:00"),
     ("CASEHUB_MAILBOX", "members"),
     ("CASEHUB_MAILBOX", "Members Hub <members@council.test>"),

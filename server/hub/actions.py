@@ -267,8 +267,18 @@ async def fill_template(template: ResponseTemplate, case: Case) -> str:
     Unknown placeholders are left as written, so a typo shows in the draft
     instead of failing the reply.
     """
+    return fill(template.body, await placeholder_values(case))
+
+
+async def filled_templates(case: Case) -> list[tuple[ResponseTemplate, str]]:
+    """Every template that fits the case, each with its text filled in."""
     values = await placeholder_values(case)
-    return PLACEHOLDER.sub(lambda m: values.get(m[1], m[0]), template.body)
+    return [(template, fill(template.body, values))
+            for template in await templates_for(case)]
+
+
+def fill(body: str, values: dict[str, str]) -> str:
+    return PLACEHOLDER.sub(lambda m: values.get(m[1], m[0]), body)
 
 
 async def placeholder_values(case: Case) -> dict[str, str]:

@@ -11,11 +11,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from server.models import Case, CaseKind, Category, User
+from server.reference import publish_category
 from server.workdays import calendar
+from sync.errors import Rejected
+from sync.feed import Writer
 
 # For a case the hub has not yet given a category.
 DEFAULT_ACKNOWLEDGE_HOURS = 8
 DEFAULT_ANSWER_DAYS = 10
+# What a category may ask: up to a fortnight of working hours to acknowledge,
+# up to three months of working days to answer.
+MOST_ACKNOWLEDGE_HOURS = 100
+MOST_ANSWER_DAYS = 65
 
 
 def acknowledge_by(category: Category | None, arrived: datetime) -> datetime:
@@ -68,3 +75,38 @@ def missed(case: Case, now: datetime) -> list[str]:
             and case.due_at is not None and case.due_at < now):
         found.append("no written answer by the due date")
     return found
+
+
+async def change_category_targets(writer: Writer, category: Category,
+                                  acknowledge_hours: int,
+                                  answer_days: int) -> bool:
+    """Set a category's targets for the cases raised from now on.
+
+    Cases already raised keep the targets they were given, so nobody's
+    clock moves under them. The category goes on the feed for the phones.
+    Returns whether anything changed.
+    """
+    if not 1 <= acknowledge_hours <= MOST_ACKNOWLEDGE_HOURS:
+        raise Rejected(
+            "target_out_of_range",
+            f"Acknowledge within must be from 1 to {MOST_ACKNOWLEDGE_HOURS} "
+            f"working hours; {acknowledge_hours} is outside that.",
+            field="acknowledge_hours",
+        )
+    if not 1 <= answer_days <= MOST_ANSWER_DAYS:
+        raise Rejected(
+            "target_out_of_range",
+            f"Answer within must be from 1 to {MOST_ANSWER_DAYS} working days; "
+            f"{answer_days} is outside that.",
+            field="answer_days",
+        )
+    if (category.acknowledge_hours, category.answer_days) == (acknowledge_hours,
+                                                              answer_days):
+        return False
+
+    category.acknowledge_hours = acknowledge_hours
+    category.answer_days = answer_days
+    await category.save(update_fields=["acknowledge_hours", "answer_days"],
+                        using_db=writer.connection)
+    publish_category(writer, category)
+    return True

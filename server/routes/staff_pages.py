@@ -1,17 +1,10 @@
-"""The staff pages: sign in, sign out, and the landing page."""
+"""The staff pages' way in: sign in, sign out, and each role's start page."""
 
 from __future__ import annotations
 
 import logging
 
-from quart import (
-    Blueprint,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from quart import Blueprint, redirect, request, session, url_for
 from quart_schema import hide
 from werkzeug.wrappers.response import Response as Redirect
 
@@ -23,39 +16,36 @@ from server.auth import (
     record_failure,
     start_session,
 )
-from server.csrf import check_csrf, csrf_token
+from server.csrf import check_csrf
 from server.errors import ApiError
 from server.models import Role, User
+from server.routes.nav import start_page
+from server.routes.rendering import page, safe_next, serve_pages
 
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("staff_pages", __name__)
+serve_pages(blueprint)
 
-ROLE_NAMES = {
-    Role.HUB_AGENT: "Hub agent",
-    Role.HUB_SUPERVISOR: "Hub supervisor",
-    Role.DEPARTMENT_OFFICER: "Department officer",
-    Role.TRAINER: "Trainer",
-    Role.ADMIN: "Administrator",
-}
+SIGN_IN_LIMIT = 10
+SIGN_IN_MINUTES = 15
 
 
 @blueprint.get("/staff/")
 @hide
-async def home() -> Redirect | str:
+async def home() -> Redirect:
+    """Each role starts where its work is."""
     try:
         user = await current_staff()
     except ApiError:
         return redirect(url_for("staff_pages.sign_in_form"))
-    return await render_template("staff_home.html", user=user,
-                                 role=ROLE_NAMES[user.role], csrf=csrf_token())
+    return redirect(start_page(user))
 
 
 @blueprint.get("/staff/sign-in")
 @hide
-async def sign_in_form() -> str:
-    return await render_template("sign_in.html", csrf=csrf_token(), error=None,
-                                 email="")
+async def sign_in_form() -> tuple[str, int]:
+    return await _form("", None, 200)
 
 
 @blueprint.post("/staff/sign-in")
@@ -68,20 +58,20 @@ async def sign_in() -> Redirect | tuple[str, int]:
 
     address = client_address()
     try:
-        await check_attempts("staff", address, 10, 15)
+        await check_attempts("staff", address, SIGN_IN_LIMIT, SIGN_IN_MINUTES)
     except ApiError as refused:
-        return await _form_again(email, refused.detail, 429)
+        return await _form(email, refused.detail, 429)
     user = await User.get_or_none(email=email, active=True)
     if (user is None or user.role == Role.MEMBER
             or not password_matches(user.password_hash, password)):
         await record_failure("staff", address)
-        return await _form_again(
+        return await _form(
             email, "The email address or password is not right. Check both and "
             "try again.", 401)
 
     start_session(user)
     log.info("staff user %s signed in", user.id)
-    return redirect(url_for("staff_pages.home"))
+    return redirect(safe_next(request.args.get("next")) or start_page(user))
 
 
 @blueprint.post("/staff/sign-out")
@@ -92,7 +82,6 @@ async def sign_out() -> Redirect:
     return redirect(url_for("staff_pages.sign_in_form"))
 
 
-async def _form_again(email: str, error: str, status: int) -> tuple[str, int]:
-    page = await render_template("sign_in.html", csrf=csrf_token(), error=error,
-                                 email=email)
-    return page, status
+async def _form(email: str, error: str | None, status: int) -> tuple[str, int]:
+    return await page("sign_in.html", None, status, error=error, email=email,
+                      next=safe_next(request.args.get("next")))

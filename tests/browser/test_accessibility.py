@@ -147,8 +147,8 @@ async def test_the_staff_pages_pass_axe_and_fit(
 
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Signed in as")).to_be_visible()
-    await check(page, "staff home", problems)
+    await expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    await check(page, "the queue, empty", problems)
 
     assert not problems, "\n".join(problems)
 
@@ -260,7 +260,7 @@ async def test_staff_sign_in_by_keyboard_alone(
     await page.keyboard.type(PASSWORD)
     await page.keyboard.press("Enter")
 
-    await expect(page.get_by_role("heading", name="Signed in as")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Queue")).to_be_visible()
     await tab_to(page, name="Sign out")
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("heading", name="Staff sign in")).to_be_visible()
