@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from quart import request, session
+from quart import g, request, session
 
 from server.errors import ApiError
 from server.models import Role, SignInAttempt, User
@@ -87,6 +87,8 @@ async def current_staff(*roles: Role) -> User:
     if user is None or user.role == Role.MEMBER:
         session.clear()
         raise ApiError(401, "not_signed_in", "Sign in as staff first.")
+    # Whoever signed in is drawn in every page's layout, refusals included.
+    g.staff = user
     if roles and user.role not in roles:
         raise ApiError(403, "not_allowed",
                        f"This needs one of these roles: "

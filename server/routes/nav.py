@@ -26,7 +26,7 @@ NAV = (
     NavLink("Dashboard", "/staff/dashboard", HUB),
     NavLink("Members", "/staff/members", HUB),
     NavLink("Department cases", "/staff/department", OFFICERS),
-    NavLink("Training", "/staff/training", TRAINERS),
+    NavLink("Training", "/staff/training/", TRAINERS),
     NavLink("Templates", "/staff/settings/templates", LEADS),
     NavLink("Targets", "/staff/settings/categories", LEADS),
 )
@@ -36,7 +36,7 @@ START_PAGES = {
     Role.HUB_SUPERVISOR: "/staff/queue",
     Role.ADMIN: "/staff/queue",
     Role.DEPARTMENT_OFFICER: "/staff/department",
-    Role.TRAINER: "/staff/training",
+    Role.TRAINER: "/staff/training/",
 }
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from quart import (
     Blueprint,
     Response,
+    g,
     get_flashed_messages,
     redirect,
     render_template,
@@ -78,6 +79,17 @@ def _add_filters(state: BlueprintSetupState) -> None:
     state.app.jinja_env.filters.update(
         when=when, day=day, age=age, words=words, size=size)
     state.app.jinja_env.globals["asset"] = asset
+    if _signed_in not in state.app.template_context_processors[None]:
+        state.app.context_processor(_signed_in)
+
+
+async def _signed_in() -> dict[str, Any]:
+    """The layout's user, role and navigation, for pages that did not give them."""
+    user = g.get("staff")
+    if user is None:
+        return {}
+    return {"user": user, "role": ROLE_NAMES.get(user.role), "nav": links_for(user),
+            "csrf": csrf_token()}
 
 
 def asset(name: str) -> str:
@@ -89,7 +101,7 @@ def asset(name: str) -> str:
     return url_for("static", filename=name, v=_fingerprint(name))
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def _fingerprint(name: str) -> str:
     data = (STATIC / name).read_bytes()
     return hashlib.sha256(data).hexdigest()[:12]
