@@ -27,6 +27,7 @@ from server.routes import (
     open311,
     pages,
     photos,
+    privacy_pages,
     push,
     settings_pages,
     staff,
@@ -83,7 +84,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     for module in (sync_api, devices, photos, push, staff, staff_pages, hub_pages,
                    case_pages, call_pages, settings_pages, mail_pages,
                    dashboard_pages, training_api, training_pages, training_support,
-                   training_reports, training_links, open311, pages):
+                   training_reports, training_links, privacy_pages, open311,
+                   pages):
         app.register_blueprint(module.blueprint)
 
     @app.before_serving

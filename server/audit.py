@@ -69,7 +69,8 @@ RULES = (
     Rule(re.compile(r"^/staff/mail(?:/(\d+))?(?:/|$)"), "mail"),
     Rule(re.compile(r"^/staff/(members)\.csv$"), "report", export=True),
     Rule(re.compile(r"^/staff/dashboard/(\w+)\.csv$"), "report", export=True),
-    Rule(re.compile(r"^/staff/constituents(?:/(\w+))?"), "constituent"),
+    Rule(re.compile(r"^/staff/constituents/(export)$"), "constituent", export=True),
+    Rule(re.compile(r"^/staff/constituents(?:/(\w+))?$"), "constituent"),
 )
 
 

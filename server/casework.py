@@ -195,10 +195,10 @@ async def create_case(writer: Writer, member: User | None, new: NewCase,
     await add_event(writer, case, creator, EventKind.CREATED,
                     {"status": Status.SUBMITTED.value, "channel": new.channel.value},
                     client_time=new.client_time, later=True)
-    writer.insert_later(Contact(
+    await Contact.create(
         channel=new.channel, at=moment, member_id=case.member_id, case_id=case.id,
         agent_id=new.agent_id, summary=new.description[:300], source=source,
-    ))
+    )
     for photo in photos:
         await _attach(writer, case, creator, photo, None, new.client_time)
     publish_later(writer, case)

@@ -45,6 +45,10 @@ from tests.factories import make_council
 async def seed():
     await open_database(load_settings())
     council = await make_council()
+    # The members are in the trainer's group, as once the rollout is under way.
+    for member in council.members:
+        member.trainer_id = council.trainer.id
+        await member.save(update_fields=["trainer_id"])
     codes = [await issue_code(member, None, 72) for member in council.members]
     print(json.dumps({"codes": codes, "agent": council.agent.email,
                       "trainer": council.trainer.email,

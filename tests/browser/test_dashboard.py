@@ -44,7 +44,7 @@ async def sign_in(page: Page, email: str) -> None:
     await page.get_by_label("Email address").fill(email)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Signed in as")).to_be_visible()
+    await expect(page.get_by_role("navigation", name="Staff pages")).to_be_visible()
 
 
 def watch_for_errors(page: Page) -> list[str]:

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.browser
 DESK = {"width": 1280, "height": 800}
 SUPERVISOR = "supervisor@council.test"
 OFFICER = "officer@council.test"
+ADMIN = "admin@council.test"
 
 # Changes made beside the running server, through the models, as an admin's
 # script or another server process would make them.
@@ -248,8 +249,22 @@ async def test_every_hub_page_passes_axe_and_fits(
     await expect(page.locator(".error-summary")).to_be_focused()
     await check(page, "targets with an error", problems)
 
+    await page.goto("/staff/constituents")
+    await check(page, "a constituent's data", problems)
+    await page.get_by_role("button", name="Find").click()
+    await expect(page.locator(".field-error")).to_contain_text("at least one")
+    await check(page, "a constituent's data with an error", problems)
+    await page.get_by_label("Address, or part of it").fill("Street")
+    await page.get_by_role("button", name="Find").click()
+    await check(page, "a constituent's cases", problems)
+
     await page.goto("/staff/department")
     await check(page, "not allowed", problems)
+
+    await sign_in(page, ADMIN)
+    await page.goto(f"/staff/audit?reference={reference}")
+    await expect(page.locator("main")).to_contain_text(reference)
+    await check(page, "the audit log", problems)
 
     await handed_to_cleansing(casehub, reference)
     await sign_in(page, OFFICER)

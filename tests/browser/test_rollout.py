@@ -105,7 +105,7 @@ async def trainer(browser: Browser, casehub: Casehub) -> AsyncIterator[Page]:
     await page.get_by_label("Email address").fill(casehub.seeded["trainer"])
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Signed in as")).to_be_visible()
+    await expect(page.get_by_role("navigation", name="Staff pages")).to_be_visible()
     yield page
     await context.close()
 
