@@ -12,6 +12,7 @@ from server import audit, jobs, workdays
 from server.config import Settings, load_settings
 from server.db import close_database, open_database, server_key
 from server.errors import register_error_handlers
+from server.ids import RowIdConverter
 from server.mail import inbound, links
 from server.mail import outbox as mail_outbox
 from server.mail import worker as mail_worker
@@ -60,6 +61,7 @@ SECURITY_HEADERS = {
 def create_app(settings: Settings | None = None) -> Quart:
     settings = settings or load_settings()
     app = Quart(__name__)
+    app.url_map.converters["int"] = RowIdConverter
     app.config.update(
         SETTINGS=settings,
         VERSION=VERSION,

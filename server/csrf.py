@@ -11,7 +11,7 @@ import secrets
 
 from quart import request, session
 
-from server.errors import ApiError
+from server.errors import ApiError, refuse_nul
 
 
 def csrf_token() -> str:
@@ -24,6 +24,7 @@ def csrf_token() -> str:
 
 async def check_csrf() -> None:
     form = await request.form
+    refuse_nul(form.to_dict(flat=False))
     sent = form.get("csrf_token", "")
     expected = session.get("csrf", "")
     if not expected or not hmac.compare_digest(str(sent), str(expected)):

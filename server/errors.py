@@ -15,6 +15,7 @@ from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 from sync.errors import SyncError
+from sync.text import nul_at
 
 log = logging.getLogger(__name__)
 
@@ -73,19 +74,51 @@ class ProblemRequest(Request):
     async def get_json(self, force: bool = False, silent: bool = False,
                        cache: bool = True) -> Any:
         try:
-            return await super().get_json(force, silent, cache)
+            data = await super().get_json(force, silent, cache)
         except RecursionError:
             # The JSON parser gives up on deep nesting with RecursionError,
             # which is not a ValueError, so Quart would let it become a 500.
             raise ApiError(400, "invalid_json",
                            "The body's JSON is nested too deeply.") from None
+        refuse_nul(_outside_mutation_args(data))
+        return data
 
     def on_json_loading_failed(self, error: Exception) -> Any:
         raise ApiError(400, "invalid_json", f"The body is not valid JSON: {error}.")
 
 
+def _outside_mutation_args(data: Any) -> Any:
+    """A sync push's body but its mutations' arguments, which are checked one
+    mutation at a time, so a bad one is refused alone and blocks nothing."""
+    if not isinstance(data, dict) or not isinstance(data.get("mutations"), list):
+        return data
+    mutations = [
+        {key: value for key, value in mutation.items() if key != "args"}
+        if isinstance(mutation, dict) else mutation
+        for mutation in data["mutations"]
+    ]
+    return {**data, "mutations": mutations}
+
+
+def refuse_nul(value: Any, where: str = "") -> None:
+    """Refuse text holding the NUL character, which no text column can store."""
+    found = nul_at(value, where)
+    if found is not None:
+        raise ApiError(422, "invalid_field",
+                       f"{found or 'the value'}: text must not contain the NUL "
+                       "character.", field=found or None)
+
+
+async def refuse_nul_in_address() -> None:
+    """A path or query string naming something with a NUL in it names nothing."""
+    if "\x00" in request.path:
+        raise ApiError(404, "not_found", "Nothing is at that address.")
+    refuse_nul(request.args.to_dict(flat=False))
+
+
 def register_error_handlers(app: Quart) -> None:
     app.request_class = ProblemRequest
+    app.before_request(refuse_nul_in_address)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(SyncError, _sync_error)
     app.register_error_handler(RequestSchemaValidationError, _schema_error)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from server import casework
 from server.casework import Constituent, Location, NewCase
+from server.ids import RowId
 from server.models import Case, CaseKind, Priority, Status
 from server.notifications import preferences
 from server.notifications.models import AlertKind
@@ -50,7 +51,7 @@ class LocationArgs(Args):
 class CreateCase(Args):
     case_id: uuid.UUID
     kind: CaseKind = CaseKind.SERVICE_REQUEST
-    category_id: int
+    category_id: RowId
     description: Text
     answers: dict[str, Any] = Field(default_factory=dict, max_length=20)
     constituent: ConstituentArgs = Field(default_factory=ConstituentArgs)

@@ -21,6 +21,7 @@ from sync.errors import NotYet, Rejected, SyncError
 from sync.feed import Audience, Writer, write_transaction
 from sync.models import AppliedMutation, Device
 from sync.protocol import Mutation, MutationError, MutationResult
+from sync.text import nul_at
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ async def _run_mutator(writer: Writer, device: Device, user: Any,
             "update the app.",
             field="name",
         )
-    nul = _nul_at(mutation.args)
+    nul = nul_at(mutation.args)
     if nul is not None:
         return MutationError(
             code="invalid_argument",
@@ -211,27 +212,6 @@ async def _run_mutator(writer: Writer, device: Device, user: Any,
     except NotYet:
         writer.restore(mark)
         raise
-    return None
-
-
-def _nul_at(value: Any, where: str = "") -> str | None:
-    """Where the arguments hold a NUL character, which PostgreSQL cannot store."""
-    if isinstance(value, str):
-        return where if "\x00" in value else None
-    if isinstance(value, dict):
-        items: Any = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        path = f"{where}.{key}" if where else str(key)
-        path = path.replace("\x00", "")
-        if "\x00" in str(key):
-            return path
-        found = _nul_at(item, path)
-        if found is not None:
-            return found
     return None
 
 

@@ -17,6 +17,7 @@ from server.casework import Constituent, Location, NewCase
 from server.hub import queue as hub_queue
 from server.hub.models import Contact
 from server.hub.queue import Who
+from server.ids import RowId
 from server.models import Case, CaseKind, Channel, Priority, Status, User
 
 TEXT = 5000
@@ -83,20 +84,20 @@ class TextEntry(BaseModel):
 
 
 class HandOff(BaseModel):
-    department_id: int
+    department_id: RowId
     note: str | None = Field(default=None, max_length=TEXT)
 
 
 class DetailsPatch(BaseModel):
     """Only the fields given change."""
 
-    category_id: int | None = None
+    category_id: RowId | None = None
     priority: Priority | None = None
     kind: CaseKind | None = None
 
 
 class Assignee(BaseModel):
-    assignee_id: int | None = Field(description="A person, or null for nobody.")
+    assignee_id: RowId | None = Field(description="A person, or null for nobody.")
 
 
 class DuplicateOf(BaseModel):
@@ -107,7 +108,7 @@ class DuplicateOf(BaseModel):
 class QueueQuery(BaseModel):
     channel: Channel | None = None
     status: Status | None = None
-    category_id: int | None = None
+    category_id: RowId | None = None
     unsorted: bool = Field(default=False,
                            description="Only cases with no category yet.")
     who: Who = Who.ANYONE
@@ -171,7 +172,7 @@ class ConstituentIn(BaseModel):
 class PhonedCase(BaseModel):
     """A case the member asked for on the call."""
 
-    category_id: int
+    category_id: RowId
     kind: CaseKind = CaseKind.SERVICE_REQUEST
     description: str = Field(min_length=1, max_length=TEXT)
     answers: dict[str, Any] = Field(default_factory=dict)
@@ -183,7 +184,7 @@ class PhonedCase(BaseModel):
 class CallIn(BaseModel):
     """A call to the members' line: about a case, raising one, or neither."""
 
-    member_id: int
+    member_id: RowId
     summary: str = Field(min_length=1, max_length=300)
     notes: str | None = Field(default=None, max_length=TEXT)
     case_reference: str | None = Field(default=None, max_length=16)
