@@ -65,7 +65,6 @@ class Rule:
 RULES = (
     Rule(re.compile(r"^/(?:api/)?staff/cases/(CH-\d{6})\b", re.IGNORECASE), "case"),
     Rule(re.compile(r"^/staff/mail/attachments/(\d+)"), "attachment"),
-    Rule(re.compile(r"^/staff/attachments/(\d+)"), "attachment"),
     Rule(re.compile(r"^/staff/mail(?:/(\d+))?(?:/|$)"), "mail"),
     Rule(re.compile(r"^/staff/(members)\.csv$"), "report", export=True),
     Rule(re.compile(r"^/staff/dashboard/(\w+)\.csv$"), "report", export=True),

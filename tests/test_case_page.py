@@ -88,7 +88,7 @@ async def test_the_case_page_shows_every_detail(client):
                   "Acknowledge by"):
         assert shown in text, shown
     assert f'<img src="/api/photos/{"a" * 64}" alt="The entry">' in text
-    assert (f'<a href="/staff/attachments/{attachment.id}">letter.pdf</a> '
+    assert (f'<a href="/staff/mail/attachments/{attachment.id}">letter.pdf</a> '
             "(application/pdf, 20 KB)") in text
 
 
