@@ -27,12 +27,14 @@ async def upload(sha256: str) -> tuple[dict[str, object], int]:
     """Store a photo before sending the mutation that names it. Idempotent."""
     _, user = await current_device()
     _check_name(sha256)
+    data = cast(bytes, await request.get_data(as_text=False))
+    # Only the bytes themselves prove a sender has the photo: without them,
+    # a name alone must not tell whether someone else's photo is stored.
+    photos.check_hash(data, sha256)
     existing = await Photo.get_or_none(sha256=sha256)
     if existing is not None:
         return _described(existing), 200
 
-    data = cast(bytes, await request.get_data(as_text=False))
-    photos.check_hash(data, sha256)
     image = await photos.checked_image(data)
     root = current_app.config["SETTINGS"].photo_dir
     await asyncio.to_thread(photos.write_file, root, sha256, image.data)
