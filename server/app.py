@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from quart import Quart, Response
+from quart import Quart, Response, request
 from quart_schema import Info, QuartSchema
 
 from server import audit, jobs, workdays
@@ -56,6 +56,9 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(self), geolocation=(self), microphone=()",
 }
+
+
+PRIVATE_PATHS = ("/api/", "/staff/", "/training/", "/mail/")
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -119,6 +122,14 @@ def create_app(settings: Settings | None = None) -> Quart:
     async def secure(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.path.startswith(PRIVATE_PATHS):
+            # Casework and people's details stay out of shared caches, and
+            # out of a browser's history once its user has signed out.
+            response.headers.setdefault("Cache-Control", "no-store")
+        if settings.public_url.startswith("https://"):
+            # Once a browser has reached casehub over https, never plain http.
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000")
         return response
 
     return app
