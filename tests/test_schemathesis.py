@@ -7,6 +7,7 @@ a server error and that every answer matches what the schema promises.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -58,12 +59,13 @@ def served(settings: Settings, tmp_path: Path) -> Iterator[str]:
 async def test_every_operation_survives_generated_requests(served, settings,
                                                            tmp_path):
     seeded = await seed(settings)
-    with httpx.Client(base_url=served, timeout=10) as http:
-        token = http.post("/api/devices/enroll",
-                          json={"code": seeded.code}).json()["token"]
-        http.post("/api/staff/session",
-                  json={"email": "admin@council.test", "password": PASSWORD}
-                  ).raise_for_status()
+    async with httpx.AsyncClient(base_url=served, timeout=10) as http:
+        joined = await http.post("/api/devices/enroll", json={"code": seeded.code})
+        token = joined.json()["token"]
+        signed_in = await http.post("/api/staff/session",
+                                    json={"email": "admin@council.test",
+                                          "password": PASSWORD})
+        signed_in.raise_for_status()
         cookie = http.cookies["casehub_session"]
     command = [
         shutil.which("schemathesis") or str(Path(sys.executable).parent
@@ -77,8 +79,9 @@ async def test_every_operation_survives_generated_requests(served, settings,
         "--no-color", "--report-dir", str(tmp_path / "report"),
     ]
 
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True,
-                            timeout=900, check=False)
+    result = await asyncio.to_thread(
+        subprocess.run, command, cwd=tmp_path, capture_output=True, text=True,
+        timeout=900, check=False)
 
     summary = result.stdout[-6000:]
     assert result.returncode == 0, summary
