@@ -327,6 +327,7 @@ def test_casehub_demo_loads_once_and_prints_how_to_sign_in(tmp_path: Path) -> No
     assert first.returncode == 0, first.stderr
     assert "Member app:      http://127.0.0.1:8000/\n" in first.stdout
     assert "Hub dashboard:   http://127.0.0.1:8000/staff/dashboard\n" in first.stdout
+    assert "Staff pages:     http://127.0.0.1:8000/staff/\n" in first.stdout
     assert "http://127.0.0.1:8000/openapi.json" in first.stdout
     assert DEMO_PASSWORD in first.stdout
     assert re.search(r"enrollment code [A-Z0-9]{4}-[A-Z0-9]{4}", first.stdout)

@@ -95,6 +95,7 @@ def sign_in_details(summary: DemoSummary, settings: Settings) -> str:
         f"{summary.contacts} contacts with the hub.\n"
         f"\n"
         f"Member app:      {base}/\n"
+        f"Staff pages:     {base}/staff/\n"
         f"Hub dashboard:   {base}/staff/dashboard\n"
         f"OpenAPI:         {base}/openapi.json\n"
         f"\n"
