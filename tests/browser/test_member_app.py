@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ import pytest
 from PIL import Image
 from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.browser.conftest import Casehub
+from tests.browser.conftest import ROOT, Casehub, _env
 
 pytestmark = pytest.mark.browser
 
@@ -468,3 +470,65 @@ async def test_an_older_phone_database_keeps_its_outbox_through_an_upgrade(
       return { version: db.version, indexes };
     }""")
     assert upgraded == {"version": 2, "indexes": ["state"]}
+
+
+RELEASE = """
+import asyncio
+from datetime import UTC, datetime
+from server.config import load_settings
+from server.db import close_database, open_database
+from server.privacy.release import release_finished
+
+async def release():
+    await open_database(load_settings())
+    print(await release_finished(datetime.now(UTC), 90))
+    await close_database()
+
+asyncio.run(release())
+"""
+
+
+async def test_a_case_finished_long_ago_leaves_the_phone(
+    context: BrowserContext, casehub: Casehub
+) -> None:
+    page = await context.new_page()
+    await join(page, casehub.code())
+    await raise_case(page, "Sofa left by the bins")
+    await raise_case(page, "Bags in the alley")
+    await synced(page)
+    old, kept = (row[0] for row in casehub.query(
+        "SELECT reference FROM cases ORDER BY reference"))
+    async with casehub.staff(casehub.seeded["agent"]) as agent:
+        response = await agent.post(f"/api/staff/cases/{old}/status",
+                                    json={"status": "closed"})
+        assert response.status_code == 200, response.text
+    casehub.query("UPDATE cases SET updated_at = '2020-01-01 00:00:00+00:00' "
+                  "WHERE reference = ?", old)
+    port = int(casehub.url.rsplit(":", 1)[1])
+    done = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", RELEASE], cwd=ROOT,
+        env=_env(casehub.data_dir, port), capture_output=True, text=True,
+        check=True, timeout=60)
+    assert done.stdout.strip() == "1"
+
+    await synced(page)
+    await nav(page, "My cases").click()
+
+    await expect(page.locator("#case-list a", has_text=kept)).to_have_count(1)
+    await expect(page.locator("#case-list a", has_text=old)).to_have_count(0)
+    stored = await page.evaluate("""async () => {
+        const open = indexedDB.open("casehub");
+        const db = await new Promise((done) => {
+            open.onsuccess = () => done(open.result);
+        });
+        const all = (name) => new Promise((done) => {
+            const request = db.transaction(name).objectStore(name).getAll();
+            request.onsuccess = () => done(request.result);
+        });
+        return {cases: await all("cases"), events: await all("events")};
+    }""")
+    references = [case["reference"] for case in stored["cases"]]
+    assert references == [kept]
+    old_ids = {case_id for (case_id,) in casehub.query(
+        "SELECT id FROM cases WHERE reference = ?", old)}
+    assert not [e for e in stored["events"] if e["case_id"] in old_ids]
