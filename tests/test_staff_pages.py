@@ -92,7 +92,8 @@ async def test_each_role_sees_its_own_pages_in_the_navigation(client):
 
     assert seen["agent"] == ["Queue", "Log a call", "Mail", "Dashboard", "Members"]
     assert seen["supervisor"] == ["Queue", "Log a call", "Mail", "Escalations",
-                                  "Dashboard", "Members", "Templates", "Targets"]
+                                  "Dashboard", "Members", "Templates", "Targets",
+                                  "Constituent data"]
     assert seen["officer"] == ["Department cases"]
     assert seen["admin"] == [link.label for link in NAV
                              if link.label != "Department cases"]

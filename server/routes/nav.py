@@ -29,7 +29,7 @@ NAV = (
     NavLink("Training", "/staff/training/", TRAINERS),
     NavLink("Templates", "/staff/settings/templates", LEADS),
     NavLink("Targets", "/staff/settings/categories", LEADS),
-    NavLink("Constituents' data", "/staff/constituents", LEADS),
+    NavLink("Constituent data", "/staff/constituents", LEADS),
     NavLink("Audit log", "/staff/audit", frozenset({Role.ADMIN})),
 )
 
