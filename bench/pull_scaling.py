@@ -183,6 +183,11 @@ def _settings(path: Path) -> Settings:
         "CASEHUB_DATA_DIR": str(path.parent),
         "CASEHUB_DATABASE_URL": f"sqlite://{path}",
         "CASEHUB_VAPID_CONTACT": VAPID_CONTACT,
+        # The periodic jobs would release the history's old cases from the
+        # phones, which adds to the feed that the pulls count.
+        "CASEHUB_JOBS": "off",
+        "CASEHUB_MAIL_WORKER": "off",
+        "CASEHUB_SMTP_LISTEN": "off",
     })
 
 

@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         app.config["MAIL_SERVER"] = await inbound.start(settings)
         app.config["PUSH_WORKER"] = push_worker.start(settings)
         app.config["MAIL_WORKER"] = mail_worker.start(settings)
-        app.config["JOBS"] = jobs.start(settings)
+        app.config["JOBS"] = jobs.start(settings) if settings.jobs else None
         log.info("casehub %s serving at %s", VERSION, settings.public_url)
 
     @app.after_serving

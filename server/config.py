@@ -73,6 +73,11 @@ SETTINGS_DOC = {
         "on or off: whether the server sends push alerts itself (on). Turn it off "
         "when 'casehub push-worker' runs separately."
     ),
+    "CASEHUB_JOBS": (
+        "on or off: whether the server runs its periodic jobs (on): escalating "
+        "late cases, training reminders, releasing old cases from phones and "
+        "retention."
+    ),
 }
 
 PUSH_HOSTS = (
@@ -112,6 +117,7 @@ class Settings:
     planned_contacts: int = 750
     phone_keeps_days: int = 90
     retention_days: int = 2190
+    jobs: bool = True
 
     @property
     def photo_dir(self) -> Path:
@@ -166,6 +172,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_relay=_optional_address(env, "CASEHUB_SMTP_RELAY", "off"),
         booking_link_days=_positive_int(env, "CASEHUB_BOOKING_LINK_DAYS", 21),
         mail_worker=_on_or_off(env, "CASEHUB_MAIL_WORKER", True),
+        jobs=_on_or_off(env, "CASEHUB_JOBS", True),
         planned_contacts=_positive_int(env, "CASEHUB_PLANNED_CONTACTS", 750),
         phone_keeps_days=_positive_int(env, "CASEHUB_PHONE_KEEPS_DAYS", 90),
         retention_days=_positive_int(env, "CASEHUB_RETENTION_DAYS", 2190),

@@ -51,6 +51,7 @@ BAD_SETTINGS = [
     ("CASEHUB_SMTP_RELAY", "smtp.council.test"),
     ("CASEHUB_SMTP_RELAY", "smtp.council.test:99999"),
     ("CASEHUB_MAIL_WORKER", "sometimes"),
+    ("CASEHUB_JOBS", "maybe"),
 ]
 
 
@@ -93,6 +94,7 @@ def test_the_defaults(tmp_path, monkeypatch):
     assert settings.smtp_listen == ("127.0.0.1", 8025)
     assert settings.smtp_relay is None
     assert settings.mail_worker
+    assert settings.jobs
     assert settings.attachment_dir == settings.data_dir / "attachments"
 
 
@@ -111,6 +113,7 @@ def test_good_settings_are_read_and_tidied(tmp_path):
         "CASEHUB_SMTP_LISTEN": "off",
         "CASEHUB_SMTP_RELAY": "smtp.council.test:587",
         "CASEHUB_MAIL_WORKER": "OFF",
+        "CASEHUB_JOBS": "off",
     })
 
     assert settings.data_dir == tmp_path.resolve()
@@ -126,6 +129,7 @@ def test_good_settings_are_read_and_tidied(tmp_path):
     assert settings.smtp_listen is None
     assert settings.smtp_relay == ("smtp.council.test", 587)
     assert not settings.mail_worker
+    assert not settings.jobs
 
 
 def test_the_public_url_follows_the_bind_address_by_default():
