@@ -3,6 +3,7 @@ copy and erasure."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -119,6 +120,20 @@ async def test_past_retention_a_case_keeps_its_record_but_not_its_people(
     await fresh.pull_all()
     assert ("case", str(case.id)) not in fresh.stored.confirmed
     assert await apply_retention(datetime.now(UTC), settings) == 0
+
+
+async def test_two_retention_rounds_at_once_anonymise_each_case_once(
+        client, settings):
+    council = await make_council()
+    cases = [(await raise_with(client, council, member=i))[1] for i in range(3)]
+    for case in cases:
+        await finish(case, council, days_ago=2200)
+
+    rounds = await asyncio.gather(apply_retention(datetime.now(UTC), settings),
+                                  apply_retention(datetime.now(UTC), settings))
+
+    assert sum(rounds) == 3
+    assert await Case.filter(anonymised_at__isnull=False).count() == 3
 
 
 async def test_a_constituent_gets_everything_held_about_them(client):

@@ -28,6 +28,9 @@ async def apply_retention(moment: datetime, settings: Settings) -> int:
         for candidate in found:
             async with write_transaction() as writer:
                 case = await Case.select_for_update().get(id=candidate.id)
+                if case.anonymised_at is not None:
+                    # Another instance's round got there first.
+                    continue
                 if case.member_id is not None and case.released_at is None:
                     # Off the phones first, in the same step.
                     case.released_at = moment
