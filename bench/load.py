@@ -7,11 +7,15 @@ the errors, and the server's memory sampled each second, which must stay
 flat. The same load then goes to a bare Quart app on Hypercorn that answers
 pushes and pulls without a database: its latency under the same clients is
 the floor set by the machine, and casehub's is printed against it.
+
+Each half lasts two minutes; `CASEHUB_BENCH_LOAD_SECONDS` sets another length,
+for a longer soak.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import statistics
 import tempfile
@@ -273,7 +277,8 @@ def check(result: Result) -> None:
 
 
 def run(plan: Plan | None = None) -> Result:
-    plan = plan or Plan()
+    plan = plan or Plan(seconds=float(os.environ.get("CASEHUB_BENCH_LOAD_SECONDS",
+                                                     Plan.seconds)))
     with tempfile.TemporaryDirectory(prefix="casehub-load-") as folder:
         result = measure(plan, Path(folder))
     for line in report(result):
