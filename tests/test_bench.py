@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import dashboard, load, pull_scaling, push_throughput
+from bench import app_shell, dashboard, load, pull_scaling, push_fanout, push_throughput
 from bench.__main__ import main as bench_main
 from tests.conftest import ENGINE
 
@@ -164,3 +164,28 @@ def test_unknown_benchmark_is_refused(capsys):
     with pytest.raises(SystemExit):
         bench_main(["warp"])
     assert "no benchmark named warp" in capsys.readouterr().err
+
+
+def test_alerts_fan_out_and_reach_the_push_service(tmp_path, monkeypatch):
+    monkeypatch.setattr(push_fanout, "ALERTS", 40)
+    monkeypatch.setattr(push_fanout, "DEVICES", 4)
+    monkeypatch.setattr(push_fanout, "CHANGES", 3)
+
+    figures = push_fanout.run()
+    lines = push_fanout.report(figures)
+
+    assert figures.worker.seconds > 0 and figures.bare.seconds > 0
+    assert figures.worker.rate > 0 and figures.worker.cpu_rate > 0
+    assert len(figures.latencies) == 3
+    assert all(0 < seconds < 10 for seconds in figures.latencies)
+    assert any("worker / bare" in line for line in lines)
+
+
+def test_the_app_shell_is_measured_file_by_file():
+    sizes = {size.kind: size for size in app_shell.shell_sizes()}
+    lines = list(app_shell.report_sizes(list(sizes.values())))
+
+    assert set(sizes) == {"css", "html", "js", "vendored idb"}
+    assert sizes["js"].files >= 2
+    assert all(0 < size.gzip < size.raw for size in sizes.values())
+    assert "total" in lines[-2]
