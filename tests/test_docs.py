@@ -136,3 +136,15 @@ def test_the_readme_links_only_to_files_that_exist():
     missing = [link for link in links
                if "://" not in link and not (ROOT / link).exists()]
     assert missing == []
+
+
+def test_the_files_the_docs_name_exist():
+    named = {(doc.name, path) for doc in [README, *DOCS]
+             for path in re.findall(r"`((?:server|sync|pwa|tests|bench|docs)/"
+                                    r"[\w./-]+\.(?:py|js|md|html|css))`",
+                                    doc.read_text())}
+
+    # The pattern must find the names it exists for, or it proves nothing.
+    assert ("reliability.md", "tests/chaos.py") in named
+    assert [(doc, path) for doc, path in sorted(named)
+            if not (ROOT / path).exists()] == []
