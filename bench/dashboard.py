@@ -141,9 +141,9 @@ def _settings(path: Path) -> Settings:
         "CASEHUB_VAPID_CONTACT": VAPID_CONTACT,
         "CASEHUB_PUSH_WORKER": "off",
         "CASEHUB_SMTP_LISTEN": "off",
-        # A year's old cases, released from the phones and escalated by jobs
-        # starting beside the timed requests, would be a day's work at once
-        # that a running server does as it goes.
+        # The jobs, starting with the app, would release a year of old cases
+        # from the phones beside the timed requests: work that a server
+        # running all year does as it goes.
         "CASEHUB_JOBS": "off",
         "CASEHUB_MAIL_WORKER": "off",
         "CASEHUB_PLANNED_CONTACTS": str(PLANNED),
