@@ -175,6 +175,26 @@ async def test_the_hub_books_moves_and_cancels_for_a_member(client):
     assert await MailMessage.filter(user_id=member.id).count() == 3
 
 
+async def test_a_slot_that_has_been_held_is_listed_without_move_or_cancel(
+        client, settings):
+    council = await make_council()
+    coming, past = await slot(council.trainer), await slot(council.trainer, soon(4))
+    for member, held in ((council.members[0], coming), (council.members[1], past)):
+        await booking.book(settings, member, held.id)
+    await TrainingSlot.filter(id=past.id).update(
+        starts_at=datetime.now(UTC) - timedelta(days=2))
+    await Booking.filter(slot_id=past.id).update(trained_at=datetime.now(UTC))
+    await sign_in(client, council.agent)
+
+    page = await text_of(await client.get("/staff/training/bookings"))
+
+    booked, held = page.split("<h2>Held</h2>")
+    assert council.members[0].name in booked and council.members[1].name in held
+    assert council.members[1].name not in booked
+    assert "/move" not in held and "/cancel" not in held
+    assert "<td>Yes</td>" in held
+
+
 async def test_inviting_members_to_book_emails_each_their_own_link(client, settings):
     council = await make_council()
     await booking.book(settings, council.members[0],

@@ -4,6 +4,7 @@ members. Shared page helpers live here too."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from quart import (
@@ -163,11 +164,17 @@ async def _bookings_page(user: User, status: int = 200,
     live = await Booking.filter(cancelled_at=None, live_member__isnull=False
                                 ).prefetch_related("member", "slot")
     live.sort(key=lambda found: found.slot.starts_at)
+    # A booking whose slot has begun can no longer be moved or cancelled.
+    now = datetime.now(UTC)
+    coming = [found for found in live if found.slot.starts_at > now]
+    held = [found for found in live if found.slot.starts_at <= now]
+    held.reverse()
     free = await slots.upcoming(free_only=True)
     booked = {found.member_id for found in live}
     zone = settings().timezone
     return await page(
-        "training/bookings.html", user, status, live=live, free=free,
+        "training/bookings.html", user, status, coming=coming, held=held,
+        free=free,
         member_options=[(member.id, member.name) for member in members
                         if member.id not in booked],
         free_options=[(entry.slot.id, f"{short(entry.slot.starts_at, zone)} with "
