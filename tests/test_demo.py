@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,23 @@ from server.models import (
     Channel,
     Department,
     EventKind,
+    Party,
     Role,
     Status,
     User,
     Ward,
 )
+from server.rollout import adoption as rollout_adoption
+from server.rollout import booking
+from server.rollout.models import (
+    Booking,
+    Briefing,
+    DeviceReport,
+    Feedback,
+    TrainingSlot,
+)
 from server.workdays import calendar
+from sync.models import Device
 from tests.conftest import ENGINE, _pg_empty
 from tests.factories import pull_all
 
@@ -209,6 +221,50 @@ async def test_demo_cases_carry_their_targets_and_what_became_of_them(
     outside = {d.id for d in await Department.filter(uses_casehub=False)}
     assert all(h.by_email == (h.department_id in outside) for h in handoffs)
     assert any(h.by_email for h in handoffs)
+
+
+async def test_demo_rollout_has_trained_members_and_slots_to_book(db: Settings) -> None:
+    summary = await load_demo(seed=SEED)
+    now = datetime.now(UTC)
+
+    slots = await TrainingSlot.all().order_by("starts_at")
+    assert len(slots) == summary.training_slots
+    trainers = {slot.trainer_id for slot in slots}
+    assert len(trainers) == 2
+    for trainer in trainers:
+        diary = [slot for slot in slots if slot.trainer_id == trainer]
+        assert all(earlier.starts_at + timedelta(minutes=earlier.minutes)
+                   <= later.starts_at for earlier, later in pairwise(diary))
+        assert any(slot.starts_at > now for slot in diary)
+    bookings = await Booking.filter(cancelled_at=None).prefetch_related("slot",
+                                                                        "member")
+    with_phones = set(await Device.all().values_list("user_id", flat=True))
+    trained = {b.member_id for b in bookings if b.trained_at is not None}
+    assert trained == with_phones
+    waiting = [b for b in bookings if b.trained_at is None]
+    assert waiting and all(b.slot.starts_at > now for b in waiting)
+    assert all(b.member.trainer_id == b.slot.trainer_id for b in bookings)
+    assert await DeviceReport.all().count() == await Device.all().count()
+
+    adoption = await rollout_adoption.report()
+    total = adoption.total
+    assert total.members == 60
+    assert total.booked == len(bookings) > total.trained == len(trained)
+    assert 0 < total.active <= total.installed == len(trained)
+    briefed = await Briefing.all()
+    assert len(briefed) == await Party.all().count()
+    assert all(briefing.starts_at > now for briefing in briefed)
+    assert await Feedback.all().count() > 0
+
+    # A member with no booking can take one of the coming slots.
+    held = {b.slot_id for b in bookings}
+    free = next(slot for slot in slots
+                if slot.starts_at > now and slot.id not in held)
+    member = await User.filter(role=Role.MEMBER, trainer_id=free.trainer_id).exclude(
+        id__in=[b.member_id for b in bookings]).first()
+    assert member is not None
+    booked = await booking.book(db, member, free.id)
+    assert booked.held_slot == free.id
 
 
 async def test_demo_templates_serve_every_category_with_known_placeholders(

@@ -19,6 +19,7 @@ from server.config import Settings
 from server.demo.council import DEMO_PASSWORD
 from server.demo.hub import write_hub_history
 from server.demo.people import make_people, make_reference_data
+from server.demo.rollout import write_rollout
 from server.demo.stories import write_casework
 from server.hub.models import Contact
 from server.models import Case, Department, Role, User, Ward
@@ -41,6 +42,7 @@ class DemoSummary:
     cases: int
     events: int
     contacts: int
+    training_slots: int
     password: str
     agent_email: str
     supervisor_email: str
@@ -67,6 +69,7 @@ async def load_demo(seed: int) -> DemoSummary:
     cast = await make_people(rng, wards, departments, password_hash)
     cases, events = await write_casework(rng, cast, departments, categories)
     await write_hub_history(rng, cast, categories)
+    slots = await write_rollout(rng, cast)
 
     sample = await _busiest_member(cast.members)
     code = await enrollment.issue_code(sample, None, 72)
@@ -77,6 +80,7 @@ async def load_demo(seed: int) -> DemoSummary:
         staff=await User.exclude(role=Role.MEMBER).count(),
         departments=len(departments), categories=len(categories),
         cases=cases, events=events, contacts=await Contact.all().count(),
+        training_slots=slots,
         password=DEMO_PASSWORD,
         agent_email=cast.agents[0].email,
         supervisor_email=cast.supervisors[0].email,
@@ -92,11 +96,13 @@ def sign_in_details(summary: DemoSummary, settings: Settings) -> str:
     return (
         f"Demo council loaded: {summary.members} members in {summary.wards} "
         f"wards, {summary.staff} staff, {summary.cases} cases, "
-        f"{summary.contacts} contacts with the hub.\n"
+        f"{summary.contacts} contacts with the hub, "
+        f"{summary.training_slots} training slots.\n"
         f"\n"
         f"Member app:      {base}/\n"
         f"Staff pages:     {base}/staff/\n"
         f"Hub dashboard:   {base}/staff/dashboard\n"
+        f"Rollout:         {base}/staff/training/\n"
         f"OpenAPI:         {base}/openapi.json\n"
         f"\n"
         f"Staff sign-in (password for every demo account: {summary.password})\n"
