@@ -294,7 +294,7 @@ async def _mail_worker(settings: Settings, args: argparse.Namespace) -> int:
                          "nowhere to send mail; it waits in the outbox\n")
         return 1
     await open_database(settings)
-    worker = MailWorker(settings.smtp_relay)
+    worker = MailWorker(settings.smtp_relay, login=settings.smtp_login)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, worker.finish)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -52,6 +52,13 @@ SETTINGS_DOC = {
     "CASEHUB_SMTP_RELAY": (
         "HOST:PORT of the mail server that delivers casehub's outgoing mail; "
         "unset, mail waits in the outbox until one is set."
+    ),
+    "CASEHUB_SMTP_USER": (
+        "The user casehub signs in to the relay as, with CASEHUB_SMTP_PASSWORD; "
+        "then mail goes to the relay only over TLS. Unset, no sign-in."
+    ),
+    "CASEHUB_SMTP_PASSWORD": (
+        "The password for CASEHUB_SMTP_USER; set both or neither."
     ),
     "CASEHUB_MAIL_WORKER": (
         "on or off: whether the server sends queued mail to the relay itself (on). "
@@ -118,6 +125,9 @@ class Settings:
     phone_keeps_days: int = 90
     retention_days: int = 2190
     jobs: bool = True
+    # The relay's user and password; kept out of the settings' repr, which
+    # may reach a log or a traceback.
+    smtp_login: tuple[str, str] | None = field(default=None, repr=False)
 
     @property
     def photo_dir(self) -> Path:
@@ -173,6 +183,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         booking_link_days=_positive_int(env, "CASEHUB_BOOKING_LINK_DAYS", 21),
         mail_worker=_on_or_off(env, "CASEHUB_MAIL_WORKER", True),
         jobs=_on_or_off(env, "CASEHUB_JOBS", True),
+        smtp_login=_smtp_login(env),
         planned_contacts=_positive_int(env, "CASEHUB_PLANNED_CONTACTS", 750),
         phone_keeps_days=_positive_int(env, "CASEHUB_PHONE_KEEPS_DAYS", 90),
         retention_days=_positive_int(env, "CASEHUB_RETENTION_DAYS", 2190),
@@ -194,6 +205,21 @@ def _optional_address(env: dict[str, str], name: str,
     if value.lower() == "off":
         return None
     return _host_port(name, value)
+
+
+def _smtp_login(env: dict[str, str]) -> tuple[str, str] | None:
+    user = env.get("CASEHUB_SMTP_USER", "").strip()
+    password = env.get("CASEHUB_SMTP_PASSWORD", "")
+    if not user and not password:
+        return None
+    if not user:
+        # The message never repeats the password.
+        raise ConfigError("CASEHUB_SMTP_USER must be set when "
+                          "CASEHUB_SMTP_PASSWORD is; set both or neither")
+    if not password:
+        raise ConfigError(f"CASEHUB_SMTP_PASSWORD must be set when "
+                          f"CASEHUB_SMTP_USER is ({user!r}); set both or neither")
+    return user, password
 
 
 def _timezone(value: str) -> str:

@@ -2,7 +2,9 @@
 
 It runs aiosmtpd in the test's own event loop on a free port, keeps every
 message it accepts, and answers DATA with whatever the test queues first, so
-a test can make the relay busy (4xx), refuse (5xx) or vanish.
+a test can make the relay busy (4xx), refuse (5xx) or vanish. Given a TLS
+context and logins, it also offers STARTTLS and takes mail only from a
+client that signed in over TLS, as a council's relay does.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import email
 import socket
+import ssl
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from typing import Any, cast
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 @dataclass
@@ -36,6 +39,11 @@ class Sink:
     delay: float = 0.0
     # Recipients refused at RCPT, as a relay refuses an unknown address.
     refused: set[str] = field(default_factory=set)
+    # With both, STARTTLS and AUTH, and mail only after signing in over TLS.
+    tls_context: ssl.SSLContext | None = None
+    logins: dict[str, str] = field(default_factory=dict)
+    # Each sign-in tried, as (user, whether it was accepted).
+    sign_ins: list[tuple[str, bool]] = field(default_factory=list)
     _server: asyncio.Server | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -45,8 +53,15 @@ class Sink:
 
     async def start(self) -> Sink:
         loop = asyncio.get_running_loop()
+        guarded: dict[str, Any] = {}
+        if self.logins:
+            guarded = {"tls_context": self.tls_context,
+                       "require_starttls": self.tls_context is not None,
+                       "authenticator": self._authenticate,
+                       "auth_required": True, "auth_require_tls": True}
         self._server = await loop.create_server(
-            lambda: SMTP(_Handler(self), hostname="relay.test", loop=loop),
+            lambda: SMTP(_Handler(self), hostname="relay.test", loop=loop,
+                         **guarded),
             "127.0.0.1", self.port,
         )
         self.port = self._server.sockets[0].getsockname()[1]
@@ -66,6 +81,16 @@ class Sink:
 
         await asyncio.wait_for(enough(), within)
         return self.received
+
+    def _authenticate(self, server: SMTP, session: Session, envelope: Envelope,
+                      mechanism: str, data: Any) -> AuthResult:
+        # Not handled: aiosmtpd then answers a failure with 535 itself.
+        if not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        user, password = data.login.decode(), data.password.decode()
+        accepted = self.logins.get(user) == password
+        self.sign_ins.append((user, accepted))
+        return AuthResult(success=accepted, handled=False)
 
     def message_ids(self) -> list[str]:
         return [str(item.message["Message-ID"]) for item in self.received]

@@ -74,6 +74,22 @@ def test_a_database_password_is_hidden_from_the_message():
     assert "s3cret" not in str(raised.value)
 
 
+def test_a_relay_login_needs_both_halves_and_never_shows_the_password():
+    with pytest.raises(ConfigError) as no_user:
+        load_settings({"CASEHUB_SMTP_PASSWORD": "hunter2-relay"})
+    with pytest.raises(ConfigError) as no_password:
+        load_settings({"CASEHUB_SMTP_USER": "casehub@council.test"})
+    settings = load_settings({"CASEHUB_SMTP_USER": " casehub@council.test ",
+                              "CASEHUB_SMTP_PASSWORD": "hunter2-relay"})
+
+    assert str(no_user.value).startswith("CASEHUB_SMTP_USER")
+    assert "hunter2" not in str(no_user.value)
+    assert str(no_password.value).startswith("CASEHUB_SMTP_PASSWORD")
+    assert settings.smtp_login == ("casehub@council.test", "hunter2-relay")
+    assert "hunter2" not in repr(settings)
+    assert load_settings({}).smtp_login is None
+
+
 def test_the_defaults(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 

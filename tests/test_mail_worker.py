@@ -7,11 +7,13 @@ import dataclasses
 import logging
 import os
 import signal
+import ssl
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import trustme
 from tortoise.transactions import in_transaction
 
 from server.app import create_app
@@ -339,3 +341,88 @@ async def test_the_mail_worker_command_with_no_relay_says_why_and_exits(settings
 
     assert worker.returncode == 1
     assert b"CASEHUB_SMTP_RELAY is not set" in errors
+
+
+@pytest.fixture
+def authority():
+    return trustme.CA()
+
+
+@pytest.fixture
+async def guarded(authority):
+    """A relay that takes mail only from a client signed in over STARTTLS."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    relay = await Sink(tls_context=context, logins={"casehub": "s3cret"}).start()
+    yield relay
+    await relay.stop()
+
+
+def trusting(authority) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    authority.configure_trust(context)
+    return context
+
+
+async def test_with_a_login_mail_goes_over_starttls_signed_in(db, guarded,
+                                                              authority):
+    await queue_mail(2)
+    worker = MailWorker(guarded.relay, login=("casehub", "s3cret"),
+                        tls_context=trusting(authority))
+
+    assert await worker.run_once() == 2
+
+    assert await states() == [MailState.SENT, MailState.SENT]
+    assert len(guarded.received) == 2
+    # One connection for the batch, so one sign-in.
+    assert guarded.sign_ins == [("casehub", True)]
+
+
+async def test_a_refused_login_keeps_the_mail_for_a_later_try(db, guarded,
+                                                              authority, caplog):
+    caplog.set_level(logging.ERROR, logger="server.mail.worker")
+    (row_id,) = await queue_mail()
+    worker = MailWorker(guarded.relay, login=("casehub", "wrong"),
+                        tls_context=trusting(authority))
+
+    await worker.run_once()
+
+    row = await MailMessage.get(id=row_id)
+    assert row.state == MailState.QUEUED and row.attempts == 1
+    assert "refused the sign-in" in row.last_error
+    # aiosmtplib tries each mechanism the relay offers before it gives up.
+    assert guarded.sign_ins
+    assert set(guarded.sign_ins) == {("casehub", False)}
+    assert guarded.received == []
+    assert any("refused casehub's sign-in" in record.getMessage()
+               for record in caplog.records)
+    assert "wrong" not in caplog.text
+
+
+async def test_a_password_is_never_sent_to_a_relay_without_tls(db):
+    plain = await Sink(logins={"casehub": "s3cret"}).start()
+    try:
+        (row_id,) = await queue_mail()
+        worker = MailWorker(plain.relay, login=("casehub", "s3cret"))
+
+        await worker.run_once()
+
+        row = await MailMessage.get(id=row_id)
+        assert row.state == MailState.QUEUED
+        assert "STARTTLS" in row.last_error
+        assert plain.sign_ins == [] and plain.received == []
+    finally:
+        await plain.stop()
+
+
+async def test_a_relay_whose_certificate_is_not_trusted_gets_no_password(
+        db, guarded):
+    (row_id,) = await queue_mail()
+    worker = MailWorker(guarded.relay, login=("casehub", "s3cret"))
+
+    await worker.run_once()
+
+    row = await MailMessage.get(id=row_id)
+    assert row.state == MailState.QUEUED
+    assert "certificate" in row.last_error.lower()
+    assert guarded.sign_ins == [] and guarded.received == []

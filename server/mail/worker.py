@@ -23,10 +23,12 @@ import logging
 import os
 import random
 import socket
+import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
+from typing import Any
 
 import aiosmtplib
 from tortoise.exceptions import BaseORMException
@@ -45,6 +47,8 @@ HINT_WINDOW = 2.0
 HINT_POLL = 0.02
 # How long a stopping worker may spend on the message in hand.
 GRACE_SECONDS = 35.0
+# Mail submission over TLS from the first byte (RFC 8314).
+SUBMISSIONS_PORT = 465
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,16 @@ SENT = Outcome(sent=True)
 
 
 class MailWorker:
-    def __init__(self, relay: tuple[str, int], *, batch: int = 50,
+    def __init__(self, relay: tuple[str, int], *,
+                 login: tuple[str, str] | None = None,
+                 tls_context: ssl.SSLContext | None = None, batch: int = 50,
                  lease: float = 120.0, poll: float = 5.0, max_attempts: int = 40,
                  backoff: float = 30.0, max_backoff: float = 3600.0,
                  timeout: float = 30.0) -> None:
         self.relay = relay
+        self.login = login
+        # Whom to trust for the relay's certificate; the system's by default.
+        self.tls_context = tls_context
         self.batch = batch
         self.lease = timedelta(seconds=lease)
         self.poll = poll
@@ -195,6 +204,13 @@ class MailWorker:
                 await client.sendmail(row.sender, [recipient],
                                       row.source.encode("utf-8"),
                                       mail_options=["BODY=8BITMIME"])
+        except aiosmtplib.SMTPAuthenticationError as error:
+            # The relay refused casehub, not this message: try it again later.
+            log.error("the relay refused casehub's sign-in: %s %s", error.code,
+                      error.message)
+            await _close(client)
+            return None, Outcome(False, False, f"the relay refused the sign-in: "
+                                 f"{error.code} {error.message}")
         except aiosmtplib.SMTPRecipientsRefused as refused:
             first = refused.recipients[0]
             return client, _answered(first.code, first.message)
@@ -212,8 +228,17 @@ class MailWorker:
 
     async def _connect(self) -> aiosmtplib.SMTP:
         host, port = self.relay
+        signing_in: dict[str, Any] = {}
+        if self.login is not None:
+            # A password never crosses the network in the clear: port 465
+            # speaks TLS from the start, and on any other the relay must
+            # agree to STARTTLS first. Without one, STARTTLS when offered.
+            implicit = port == SUBMISSIONS_PORT
+            signing_in = {"username": self.login[0], "password": self.login[1],
+                          "use_tls": implicit, "start_tls": not implicit}
         client = aiosmtplib.SMTP(hostname=host, port=port, timeout=self.timeout,
-                                 local_hostname=outbox.sender.domain)
+                                 local_hostname=outbox.sender.domain,
+                                 tls_context=self.tls_context, **signing_in)
         await client.connect()
         return client
 
@@ -303,7 +328,7 @@ def start(settings: Settings) -> Running | None:
         log.warning("CASEHUB_SMTP_RELAY is not set: outgoing mail waits in the "
                     "outbox until one is")
         return None
-    worker = MailWorker(settings.smtp_relay)
+    worker = MailWorker(settings.smtp_relay, login=settings.smtp_login)
     return Running(worker, asyncio.create_task(worker.run(), name="mail-worker"))
 
 
