@@ -26,7 +26,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.pull_scaling import RESULTS, SCHEMA_DIR, VAPID_CONTACT, stopwatch
+from bench.pull_scaling import (
+    RESULTS,
+    VAPID_CONTACT,
+    schema_hash,
+    stopwatch,
+)
 from server.auth import hash_password
 from server.config import Settings, load_settings
 from server.db import close_database, open_database
@@ -89,16 +94,9 @@ class Result:
 
 # Building.
 
-def schema_hash() -> str:
-    digest = hashlib.sha256(GENERATOR.encode())
-    for path in sorted(SCHEMA_DIR.glob("*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def cached(per_day: int, folder: Path = RESULTS) -> Built:
     """The database of a year at `per_day` contacts a working day, built once."""
-    stem = folder / f"dashboard-{per_day}-{schema_hash()}"
+    stem = folder / f"dashboard-{per_day}-{schema_hash(GENERATOR)}"
     path, facts = stem.with_suffix(".db"), stem.with_suffix(".json")
     if path.exists() and facts.exists():
         return Built(**{**json.loads(facts.read_text()), "path": path})

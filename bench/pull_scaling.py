@@ -109,9 +109,10 @@ class Result:
 
 # Building.
 
-def schema_hash() -> str:
-    """A fingerprint of the migrations, so a cached database matches the code."""
-    digest = hashlib.sha256(GENERATOR.encode())
+def schema_hash(generator: str = GENERATOR) -> str:
+    """A fingerprint of the migrations and of the generator's version, so a
+    cached database matches the code that would build it now."""
+    digest = hashlib.sha256(generator.encode())
     for path in sorted(SCHEMA_DIR.glob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
